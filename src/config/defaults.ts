@@ -1,0 +1,49 @@
+/**
+ * Every default of the project, once. The README's configuration table quotes these; the seed
+ * names in comments are the Go `handoff` package's constants they descend from.
+ */
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+export type WriteConsistency = 'any' | 'one' | 'quorum' | 'all';
+
+export const DEFAULTS = {
+  dataDir: './data/hh',
+  nodes: 'local=http://127.0.0.1:8086',
+  /** DefaultMaxSize: bytes on disk per node queue. */
+  maxSize: 10 * GiB,
+  /** SetMaxSegmentSize default. */
+  maxSegmentSize: 10 * MiB,
+  /** DefaultMaxAge. */
+  maxAgeMs: 7 * DAY,
+  /** DefaultRetryRateLimit: 0 means unlimited. */
+  retryRateLimit: 0,
+  /** DefaultRetryInterval / DefaultRetryMaxInterval. */
+  retryIntervalMs: 10,
+  retryMaxIntervalMs: 10 * SECOND,
+  /** DefaultPurgeInterval (1 h) as a cron expression. */
+  purgeCron: '0 * * * *',
+  fsync: 'interval' as FsyncPolicy,
+  fsyncIntervalMs: 100,
+  retryConcurrency: 20,
+  replayBatchBytes: 1 * MiB,
+  port: 9096,
+  maxBodySize: 25 * 1000 * 1000,
+  writeTimeoutMs: 10 * SECOND,
+  writeConsistency: 'any' as WriteConsistency,
+  healthDiskThreshold: 0.9,
+  healthMaxBacklogAgeMs: 1 * HOUR,
+  /** A queue at or above this share of maxSize reports unhealthy. */
+  healthQueueFullRatio: 0.9,
+} as const;
+
+/** Node ids become directory names: this pattern keeps every request path off the filesystem. */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const UNITS = { KiB, MiB, GiB, SECOND, MINUTE, HOUR, DAY } as const;
