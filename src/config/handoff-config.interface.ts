@@ -1,0 +1,34 @@
+import type { FsyncPolicy, WriteConsistency } from './defaults';
+
+/** One target node: its id (also its queue directory name) and the URL writes go to. */
+export interface NodeConfig {
+  id: string;
+  url: string;
+}
+
+/**
+ * The resolved, validated configuration: what `HH_*` variables (or module options) become.
+ * Durations are milliseconds and sizes are bytes, already parsed.
+ */
+export interface HandoffConfig {
+  dataDir: string;
+  nodes: NodeConfig[];
+  maxSize: number;
+  maxSegmentSize: number;
+  maxAgeMs: number;
+  retryRateLimit: number;
+  retryIntervalMs: number;
+  retryMaxIntervalMs: number;
+  purgeCron: string;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  retryConcurrency: number;
+  replayBatchBytes: number;
+  port: number;
+  authToken?: string;
+  maxBodySize: number;
+  writeTimeoutMs: number;
+  writeConsistency: WriteConsistency;
+  healthDiskThreshold: number;
+  healthMaxBacklogAgeMs: number;
+}

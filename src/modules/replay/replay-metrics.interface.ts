@@ -1,0 +1,33 @@
+/**
+ * What the replay side reports. The queue and replay code call only this interface, so they need
+ * no Prometheus import; the metrics module binds it to prom-client, tests bind it to a recorder.
+ */
+export type ReplayErrorKind = 'transient' | 'permanent' | 'timeout' | 'network';
+export type PurgeReason = 'age' | 'operator' | 'inactive-node';
+
+export interface ReplayMetrics {
+  appended(nodeId: string, entries: number, bytes: number): void;
+  replayed(nodeId: string, entries: number, bytes: number): void;
+  replayError(nodeId: string, kind: ReplayErrorKind): void;
+  deadLettered(nodeId: string, entries: number): void;
+  purged(nodeId: string, entries: number, reason: PurgeReason): void;
+  queueFull(nodeId: string): void;
+  corrupt(nodeId: string, bytes: number): void;
+  nodeUp(nodeId: string, up: boolean): void;
+  backoff(nodeId: string, delayMs: number): void;
+}
+
+/** Reports nothing: the default when no metrics are bound. */
+export const NOOP_REPLAY_METRICS: ReplayMetrics = {
+  appended: () => undefined,
+  replayed: () => undefined,
+  replayError: () => undefined,
+  deadLettered: () => undefined,
+  purged: () => undefined,
+  queueFull: () => undefined,
+  corrupt: () => undefined,
+  nodeUp: () => undefined,
+  backoff: () => undefined,
+};
+
+export const REPLAY_METRICS = Symbol('HANDOFF_REPLAY_METRICS');
