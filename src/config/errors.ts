@@ -1,0 +1,64 @@
+/** Errors of the configuration. Each has a stable `code` for logs and callers. */
+
+/**
+ * One value that cannot be parsed. `detail` says what is wrong and what is expected without
+ * repeating the value, so a caller can print it next to a secret without leaking the secret.
+ */
+export class ConfigValueError extends Error {
+  readonly code = 'ERR_CONFIG_VALUE';
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'ConfigValueError';
+  }
+}
+
+/** One bad setting: the variable (or option) name, its value as given, and what is expected. */
+export interface ConfigProblem {
+  name: string;
+  value: unknown;
+  expected: string;
+  /** The value is a secret: it is never printed, only that it was given. */
+  secret?: boolean;
+}
+
+/** The longest stretch of a value a message quotes: a huge variable must not flood the log. */
+const MAX_QUOTED = 200;
+
+function describeValue(problem: ConfigProblem): string {
+  if (problem.secret) return '<hidden>';
+  if (problem.value === undefined) return '<unset>';
+  const text = typeof problem.value === 'string' ? problem.value : safeJson(problem.value);
+  const quoted = JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
+  return quoted;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * A configuration that cannot start. Thrown once, listing every bad setting, one per line, so
+ * an operator fixes them all in one go instead of one restart per mistake.
+ */
+export class ConfigValidationError extends Error {
+  readonly code = 'ERR_CONFIG_INVALID';
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      [
+        `Invalid hinted-handoff configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
+        ...problems.map((p) => `  ${p.name}=${describeValue(p)}: ${p.expected}`),
+      ].join('\n'),
+    );
+    this.name = 'ConfigValidationError';
+    // A secret's value is not kept either: whoever logs `problems` must not leak it.
+    this.problems = problems.map((p) => (p.secret ? { ...p, value: undefined } : p));
+  }
+}

@@ -1,0 +1,166 @@
+import { plainToInstance } from 'class-transformer';
+import { IsOptional, validateSync } from 'class-validator';
+import { DEFAULTS, type FsyncPolicy, type WriteConsistency } from './defaults';
+import { ConfigValidationError, type ConfigProblem } from './errors';
+import type { HandoffConfig } from './handoff-config.interface';
+import { HandoffVariable, handoffVariables } from './handoff-variable.decorator';
+import { crossCheck } from './cross-check';
+import { parseChoice } from './parse-choice';
+import { parseCron } from './parse-cron';
+import { parseDuration } from './parse-duration';
+import { parseInteger } from './parse-integer';
+import { parseNodes } from './parse-nodes';
+import { positive } from './parse-positive';
+import { parseRate } from './parse-rate';
+import { parseRatio } from './parse-ratio';
+import { parseSize } from './parse-size';
+import { parseText } from './parse-text';
+
+const parsePositiveSize = positive(parseSize);
+const parsePositiveDuration = positive(parseDuration);
+const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
+const WRITE_CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
+
+/**
+ * The `HH_*` environment variables, as strings exactly as the environment holds them. Every
+ * property is optional (unset takes the default) and checked by its own parser; nothing is
+ * converted implicitly, since class-transformer's implicit conversion turns `'false'` into true.
+ */
+export class HandoffEnv {
+  @IsOptional()
+  @HandoffVariable('dataDir', parseText('directory path'), DEFAULTS.dataDir)
+  HH_DATA_DIR?: string;
+
+  @IsOptional()
+  @HandoffVariable('nodes', parseNodes, parseNodes(DEFAULTS.nodes))
+  HH_NODES?: string;
+
+  @IsOptional()
+  @HandoffVariable('maxSize', parseSize, DEFAULTS.maxSize)
+  HH_MAX_SIZE?: string;
+
+  @IsOptional()
+  @HandoffVariable('maxSegmentSize', parsePositiveSize, DEFAULTS.maxSegmentSize)
+  HH_MAX_SEGMENT_SIZE?: string;
+
+  @IsOptional()
+  @HandoffVariable('maxAgeMs', parsePositiveDuration, DEFAULTS.maxAgeMs)
+  HH_MAX_AGE?: string;
+
+  @IsOptional()
+  @HandoffVariable('retryRateLimit', parseRate, DEFAULTS.retryRateLimit)
+  HH_RETRY_RATE_LIMIT?: string;
+
+  @IsOptional()
+  @HandoffVariable('retryIntervalMs', parsePositiveDuration, DEFAULTS.retryIntervalMs)
+  HH_RETRY_INTERVAL?: string;
+
+  @IsOptional()
+  @HandoffVariable('retryMaxIntervalMs', parsePositiveDuration, DEFAULTS.retryMaxIntervalMs)
+  HH_RETRY_MAX_INTERVAL?: string;
+
+  @IsOptional()
+  @HandoffVariable('purgeCron', parseCron, DEFAULTS.purgeCron)
+  HH_PURGE_CRON?: string;
+
+  @IsOptional()
+  @HandoffVariable('fsync', parseChoice(FSYNC_POLICIES), DEFAULTS.fsync)
+  HH_FSYNC?: string;
+
+  @IsOptional()
+  @HandoffVariable('fsyncIntervalMs', parsePositiveDuration, DEFAULTS.fsyncIntervalMs)
+  HH_FSYNC_INTERVAL?: string;
+
+  @IsOptional()
+  @HandoffVariable('retryConcurrency', (t) => parseInteger(t, 1), DEFAULTS.retryConcurrency)
+  HH_RETRY_CONCURRENCY?: string;
+
+  @IsOptional()
+  @HandoffVariable('replayBatchBytes', parsePositiveSize, DEFAULTS.replayBatchBytes)
+  HH_REPLAY_BATCH_BYTES?: string;
+
+  @IsOptional()
+  @HandoffVariable('port', (t) => parseInteger(t, 0, 65535), DEFAULTS.port)
+  HH_PORT?: string;
+
+  @IsOptional()
+  @HandoffVariable('authToken', parseText('token'), undefined, { secret: true })
+  HH_AUTH_TOKEN?: string;
+
+  @IsOptional()
+  @HandoffVariable('maxBodySize', parsePositiveSize, DEFAULTS.maxBodySize)
+  HH_MAX_BODY_SIZE?: string;
+
+  @IsOptional()
+  @HandoffVariable('writeTimeoutMs', parsePositiveDuration, DEFAULTS.writeTimeoutMs)
+  HH_WRITE_TIMEOUT?: string;
+
+  @IsOptional()
+  @HandoffVariable('writeConsistency', parseChoice(WRITE_CONSISTENCIES), DEFAULTS.writeConsistency)
+  HH_WRITE_CONSISTENCY?: string;
+
+  @IsOptional()
+  @HandoffVariable('healthDiskThreshold', parseRatio, DEFAULTS.healthDiskThreshold)
+  HH_HEALTH_DISK_THRESHOLD?: string;
+
+  @IsOptional()
+  @HandoffVariable('healthMaxBacklogAgeMs', parsePositiveDuration, DEFAULTS.healthMaxBacklogAgeMs)
+  HH_HEALTH_MAX_BACKLOG_AGE?: string;
+}
+
+/**
+ * Validates the `HH_*` variables of `env` and returns the resolved configuration; unset
+ * variables take their defaults, so an empty env is a complete, valid configuration. Usable on
+ * its own or as @nestjs/config's `validate` option. Throws one `ConfigValidationError` listing
+ * every bad variable.
+ */
+export function validateHandoffEnv(env: Record<string, unknown>): HandoffConfig {
+  const { config, problems, invalid } = readHandoffEnv(env);
+  // Cross-check messages quote the variables as written (`1m`), not as parsed (60000).
+  for (const problem of crossCheck(config, envNameOf, invalid)) {
+    problems.push({ ...problem, value: env[problem.name] ?? problem.value });
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return config;
+}
+
+/**
+ * Reads the variables of `env` into a configuration, collecting (not throwing) the problems.
+ * A bad or skipped variable keeps its default in `config`, so the rest can still be checked.
+ */
+export function readHandoffEnv(
+  env: Record<string, unknown>,
+  skip: ReadonlySet<keyof HandoffConfig> = new Set(),
+): { config: HandoffConfig; problems: ConfigProblem[]; invalid: Set<keyof HandoffConfig> } {
+  const variables = handoffVariables().filter((v) => !skip.has(v.key));
+  const raw: Record<string, unknown> = {};
+  for (const v of variables) {
+    if (env[v.env] !== undefined && env[v.env] !== null) raw[v.env] = env[v.env];
+  }
+  const instance = plainToInstance(HandoffEnv, raw, { enableImplicitConversion: false });
+  const failed = new Map<string, string>();
+  for (const error of validateSync(instance, { skipMissingProperties: false })) {
+    failed.set(error.property, Object.values(error.constraints ?? {}).join('; '));
+  }
+  const config = {} as Record<keyof HandoffConfig, unknown>;
+  const problems: ConfigProblem[] = [];
+  const invalid = new Set<keyof HandoffConfig>();
+  for (const v of handoffVariables()) {
+    const value = raw[v.env];
+    if (skip.has(v.key) || value === undefined) {
+      config[v.key] = v.default;
+    } else if (failed.has(v.env)) {
+      config[v.key] = v.default;
+      invalid.add(v.key);
+      problems.push({ name: v.env, value, expected: failed.get(v.env)!, secret: v.secret });
+    } else {
+      config[v.key] = v.parse(value as string);
+    }
+  }
+  return { config: config as unknown as HandoffConfig, problems, invalid };
+}
+
+/** The variable that sets `key`, for messages about settings (cross-checks). */
+export function envNameOf(key: keyof HandoffConfig): string {
+  return handoffVariables().find((v) => v.key === key)?.env ?? key;
+}
