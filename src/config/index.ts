@@ -1,0 +1,10 @@
+export * from './defaults';
+export * from './errors';
+export * from './handoff-config.constants';
+export * from './handoff-config.interface';
+export { handoffConfig, resolveHandoffConfig } from './handoff.config';
+export { HandoffEnv, validateHandoffEnv } from './handoff-env';
+export { isValidNodeId } from './node-id';
+export { parseDuration } from './parse-duration';
+export { checkNodes, parseNodes } from './parse-nodes';
+export { parseSize } from './parse-size';
