@@ -33,3 +33,60 @@ export function deliveredBefore(err: unknown): number {
   const n = (err as { delivered?: unknown } | null)?.delivered;
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
 }
+
+/** The node did not answer within the request timeout (a transient failure). */
+export class NodeTimeoutError extends TransientWriteError {
+  constructor(message: string, delivered = 0) {
+    super(message, delivered);
+    this.name = 'NodeTimeoutError';
+  }
+}
+
+/** The connection failed (refused, reset, DNS…) before an answer: a transient failure. */
+export class NodeUnreachableError extends TransientWriteError {
+  constructor(
+    message: string,
+    delivered = 0,
+    /** The socket error code (ECONNREFUSED, ECONNRESET, …). */
+    readonly socketCode?: string,
+  ) {
+    super(message, delivered);
+    this.name = 'NodeUnreachableError';
+  }
+}
+
+/** A node id that is not configured (nor found on disk) was asked for. */
+export class UnknownNodeError extends Error {
+  readonly code = 'ERR_UNKNOWN_NODE';
+  constructor(readonly nodeId: string) {
+    super(`unknown node "${nodeId}"`);
+    this.name = 'UnknownNodeError';
+  }
+}
+
+/** A node id that could not name a directory safely (see isValidNodeId). */
+export class InvalidNodeIdError extends Error {
+  readonly code = 'ERR_INVALID_NODE_ID';
+  constructor(readonly nodeId: unknown) {
+    super(`invalid node id ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
+    this.name = 'InvalidNodeIdError';
+  }
+}
+
+/** A node id given twice (addNode of a node that exists). */
+export class DuplicateNodeError extends Error {
+  readonly code = 'ERR_DUPLICATE_NODE';
+  constructor(readonly nodeId: string) {
+    super(`node "${nodeId}" already exists`);
+    this.name = 'DuplicateNodeError';
+  }
+}
+
+/** The replayer (or its rate limiter) was closed while the operation waited. */
+export class ReplayClosedError extends Error {
+  readonly code = 'ERR_REPLAY_CLOSED';
+  constructor(message = 'replayer closed') {
+    super(message);
+    this.name = 'ReplayClosedError';
+  }
+}
