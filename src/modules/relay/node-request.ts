@@ -1,0 +1,95 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+
+/** What a node answered: status, headers and the start of its body (enough for an error). */
+export interface NodeAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface NodeRequest {
+  url: URL;
+  agent: http.Agent;
+  method: string;
+  headers?: http.OutgoingHttpHeaders;
+  body?: Buffer | Buffer[];
+  timeoutMs: number;
+}
+
+/** The longest node answer kept: an error excerpt, never a whole response. */
+const MAX_ANSWER_BYTES = 4096;
+
+/** Raised when the node does not answer within the timeout; the socket is destroyed. */
+export class NodeTimeoutError extends Error {
+  readonly code = 'ERR_NODE_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`node did not answer within ${timeoutMs} ms`);
+    this.name = 'NodeTimeoutError';
+  }
+}
+
+/** A keep-alive agent for one node: replay and live writes reuse the same warm sockets. */
+export function keepAliveAgent(url: URL, maxSockets = 64): http.Agent {
+  const options = { keepAlive: true, maxSockets, scheduling: 'lifo' as const };
+  return url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+/**
+ * One request to a node; resolves with its answer (any status), rejects on network errors and
+ * on the timeout, which covers the whole exchange (connect, upload, answer).
+ */
+export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
+  const parts = req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body];
+  const length = parts.reduce((n, b) => n + b.length, 0);
+  const transport = req.url.protocol === 'https:' ? https : http;
+  return new Promise<NodeAnswer>((resolve, reject) => {
+    let settled = false;
+    const finish = (err: Error | null, answer?: NodeAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(answer as NodeAnswer);
+    };
+    const request = transport.request(
+      req.url,
+      {
+        method: req.method,
+        agent: req.agent,
+        headers: {
+          ...req.headers,
+          ...(req.body === undefined ? {} : { 'content-length': length }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        // Read the whole answer so the socket goes back to the pool; keep only its start.
+        res.on('data', (chunk: Buffer) => {
+          if (kept < MAX_ANSWER_BYTES) {
+            chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - kept));
+            kept += Math.min(chunk.length, MAX_ANSWER_BYTES - kept);
+          }
+        });
+        res.on('end', () =>
+          finish(null, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', (err) => finish(err));
+        res.on('aborted', () => finish(new Error('node closed the connection mid-answer')));
+      },
+    );
+    const timer = setTimeout(() => {
+      const err = new NodeTimeoutError(req.timeoutMs);
+      finish(err);
+      request.destroy(err);
+    }, req.timeoutMs);
+    request.on('error', (err) => finish(err));
+    for (const part of parts) request.write(part);
+    request.end();
+  });
+}
