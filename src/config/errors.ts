@@ -29,10 +29,15 @@ const MAX_QUOTED = 200;
 
 function describeValue(problem: ConfigProblem): string {
   if (problem.secret) return '<hidden>';
-  if (problem.value === undefined) return '<unset>';
-  const text = typeof problem.value === 'string' ? problem.value : safeJson(problem.value);
-  const quoted = JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
-  return quoted;
+  const { value } = problem;
+  // Text is quoted so blanks and stray spaces show; options (numbers, arrays) print as written.
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value)
+      : typeof value === 'object' && value !== null
+        ? safeJson(value)
+        : String(value);
+  return text.length > MAX_QUOTED + 2 ? `${text.slice(0, MAX_QUOTED)}…` : text;
 }
 
 function safeJson(value: unknown): string {

@@ -6,7 +6,7 @@ const NODES_EXPECTED =
   'expected a comma-separated list of id=url, e.g. a=http://10.0.0.1:8086,b=http://10.0.0.2:8086';
 
 const ID_EXPECTED =
-  'ids are 1 to 64 characters of A-Z a-z 0-9 _ . - and not "." or ".." (they name directories)';
+  'expected 1 to 64 characters of A-Z a-z 0-9 _ . - and not "." or ".." (ids name directories)';
 
 /**
  * Parses `HH_NODES` (`id=url,id=url`) into node configurations. Each entry is checked on its
