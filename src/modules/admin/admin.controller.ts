@@ -1,0 +1,100 @@
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
+import type { DeadLetter, NodeStatus } from '../replay/node-status.interface';
+import { HandoffService } from '../replay/handoff.service';
+import { RelayAuthGuard } from '../relay/auth.guard';
+import { adminValidationPipe } from './admin-validation.pipe';
+import { DeadLettersQueryDto } from './dto/dead-letters-query.dto';
+import { PurgeQueryDto } from './dto/purge-query.dto';
+import { KnownNodePipe } from './known-node.pipe';
+
+export interface NodeListResponse {
+  nodes: NodeStatus[];
+}
+export interface ReplayResponse {
+  /** Payload bytes delivered by this replay. */
+  bytes: number;
+  node: NodeStatus;
+}
+export interface PurgeResponse {
+  entries: number;
+  bytes: number;
+  segments: number;
+}
+export interface DeadLettersResponse {
+  node: string;
+  /** Dead letters the node has in all; `entries` may be fewer (limit). */
+  count: number;
+  lastError?: string;
+  entries: DeadLetter[];
+}
+export interface RequeueResponse {
+  requeued: number;
+}
+
+/**
+ * The operator's controls over hand-off: see each node's backlog, pause and resume its replay,
+ * replay now, purge, and inspect or requeue what the node refused. Behind the relay's token.
+ */
+@Controller('hh/nodes')
+@UseGuards(RelayAuthGuard)
+@UsePipes(adminValidationPipe())
+export class AdminController {
+  constructor(private readonly handoff: HandoffService) {}
+
+  @Get()
+  list(): NodeListResponse {
+    return { nodes: this.handoff.nodes() };
+  }
+
+  @Get(':id')
+  get(@Param('id', KnownNodePipe) id: string): NodeStatus {
+    return this.handoff.node(id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  pause(@Param('id', KnownNodePipe) id: string): NodeStatus {
+    this.handoff.pause(id);
+    return this.handoff.node(id);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(@Param('id', KnownNodePipe) id: string): NodeStatus {
+    this.handoff.resume(id);
+    return this.handoff.node(id);
+  }
+
+  @Post(':id/replay')
+  @HttpCode(200)
+  async replay(@Param('id', KnownNodePipe) id: string): Promise<ReplayResponse> {
+    const bytes = await this.handoff.replayNow(id);
+    return { bytes, node: this.handoff.node(id) };
+  }
+
+  @Post(':id/purge')
+  @HttpCode(200)
+  async purge(
+    @Param('id', KnownNodePipe) id: string,
+    @Query() _confirmed: PurgeQueryDto,
+  ): Promise<PurgeResponse> {
+    const { entries, bytes, segments } = await this.handoff.purge(id);
+    return { entries, bytes, segments };
+  }
+
+  @Get(':id/dead-letters')
+  async deadLetters(
+    @Param('id', KnownNodePipe) id: string,
+    @Query() query: DeadLettersQueryDto,
+  ): Promise<DeadLettersResponse> {
+    const entries = await this.handoff.deadLetters(id, query.limit);
+    const status = this.handoff.node(id);
+    return { node: id, count: status.deadLetters, lastError: status.lastError, entries };
+  }
+
+  @Post(':id/dead-letters/requeue')
+  @HttpCode(200)
+  async requeue(@Param('id', KnownNodePipe) id: string): Promise<RequeueResponse> {
+    return { requeued: await this.handoff.requeueDeadLetters(id) };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './admin.controller';
+export { AdminModule } from './admin.module';
+export { KnownNodePipe } from './known-node.pipe';

@@ -1,0 +1,260 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { HANDOFF_CONFIG } from '../../src/config/handoff-config.constants';
+import type { HandoffConfig } from '../../src/config/handoff-config.interface';
+import { AdminModule } from '../../src/modules/admin/admin.module';
+import { HandoffService } from '../../src/modules/replay/handoff.service';
+import type { DeadLetter, NodeStatus } from '../../src/modules/replay/node-status.interface';
+
+jest.mock(
+  '../../src/modules/replay/handoff.service',
+  () => ({ HandoffService: class HandoffService {} }),
+  { virtual: true },
+);
+
+const TOKEN = 's3cret-token';
+
+function status(id: string, patch: Partial<NodeStatus> = {}): NodeStatus {
+  return {
+    id,
+    url: `http://127.0.0.1:1/${id}`,
+    state: 'up',
+    configured: true,
+    open: true,
+    backlog: { entries: 0, bytes: 0, oldestAgeSeconds: null },
+    diskBytes: 0,
+    maxSize: 1000,
+    deadLetters: 0,
+    backoffMs: 0,
+    ...patch,
+  };
+}
+
+/** Records what the routes ask of the service; the service's own behaviour is tested in replay. */
+@Injectable()
+class RecordingHandoff {
+  calls: string[] = [];
+  statuses = new Map<string, NodeStatus>([
+    ['a', status('a')],
+    ['b.2', status('b.2')],
+  ]);
+  letters: DeadLetter[] = [
+    {
+      index: 0,
+      size: 12,
+      at: '2026-01-01T00:00:01.000Z',
+      appendedAt: '2026-01-01T00:00:00.000Z',
+      status: 400,
+      error: 'unable to parse',
+    },
+    {
+      index: 1,
+      size: 7,
+      at: '2026-01-01T00:00:02.000Z',
+      appendedAt: '2026-01-01T00:00:00.500Z',
+      status: 400,
+      error: 'field type conflict',
+    },
+  ];
+
+  nodes(): NodeStatus[] {
+    return [...this.statuses.values()];
+  }
+  hasNode(id: string): boolean {
+    this.calls.push(`hasNode ${id}`);
+    return this.statuses.has(id);
+  }
+  node(id: string): NodeStatus {
+    const s = this.statuses.get(id);
+    if (!s) throw new Error(`unknown ${id}`);
+    return s;
+  }
+  pause(id: string): void {
+    this.calls.push(`pause ${id}`);
+    this.statuses.set(id, { ...this.node(id), state: 'paused' });
+  }
+  resume(id: string): void {
+    this.calls.push(`resume ${id}`);
+    this.statuses.set(id, { ...this.node(id), state: 'up' });
+  }
+  async replayNow(id: string): Promise<number> {
+    this.calls.push(`replayNow ${id}`);
+    return 42;
+  }
+  async purge(id: string) {
+    this.calls.push(`purge ${id}`);
+    return { entries: 3, bytes: 30, segments: 1 };
+  }
+  async deadLetters(id: string, limit?: number): Promise<DeadLetter[]> {
+    this.calls.push(`deadLetters ${id} ${limit}`);
+    return this.letters.slice(0, limit ?? this.letters.length);
+  }
+  async requeueDeadLetters(id: string): Promise<number> {
+    this.calls.push(`requeue ${id}`);
+    return 2;
+  }
+}
+
+async function startApp(authToken?: string): Promise<NestFastifyApplication> {
+  @Global()
+  @Module({
+    providers: [
+      RecordingHandoff,
+      { provide: HandoffService, useExisting: RecordingHandoff },
+      { provide: HANDOFF_CONFIG, useValue: { authToken } as HandoffConfig },
+    ],
+    exports: [HandoffService, HANDOFF_CONFIG, RecordingHandoff],
+  })
+  class FakeHandoffModule {}
+
+  const moduleRef = await Test.createTestingModule({
+    imports: [FakeHandoffModule, AdminModule],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    logger: false,
+  });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+describe('the operator routes under /hh/nodes', () => {
+  let app: NestFastifyApplication;
+  let handoff: RecordingHandoff;
+
+  beforeEach(async () => {
+    app = await startApp();
+    handoff = app.get(RecordingHandoff);
+  });
+
+  afterEach(() => app.close());
+
+  const http = () => request(app.getHttpServer());
+
+  it('lists every node with its status', async () => {
+    const res = await http().get('/hh/nodes').expect(200);
+    expect(res.body).toEqual({ nodes: [status('a'), status('b.2')] });
+  });
+
+  it('shows one node', async () => {
+    const res = await http().get('/hh/nodes/b.2').expect(200);
+    expect(res.body).toEqual(status('b.2'));
+  });
+
+  it('answers 404 with the id for a node that is not configured', async () => {
+    const res = await http().get('/hh/nodes/nope').expect(404);
+    expect(res.body).toEqual({ error: 'unknown node "nope"' });
+  });
+
+  it.each([
+    ['..', '/hh/nodes/..'],
+    ['an encoded ..', '/hh/nodes/%2e%2e'],
+    ['encoded slashes', '/hh/nodes/..%2F..%2Fetc'],
+    ['an encoded slash in a POST', '/hh/nodes/a%2F..%2Fb/purge?confirm=true'],
+    ['an over-long id', `/hh/nodes/${'x'.repeat(65)}`],
+  ])('refuses %s with 404 before the service looks anything up', async (_name, path) => {
+    const method = path.includes('/purge') ? 'post' : 'get';
+    const res = await http()[method](path).expect(404);
+    expect(res.body.error).toMatch(/^unknown node /);
+    expect(handoff.calls).toEqual([]);
+  });
+
+  it('pauses and resumes a node, answering its new state', async () => {
+    let res = await http().post('/hh/nodes/a/pause').expect(200);
+    expect(res.body.state).toBe('paused');
+    res = await http().post('/hh/nodes/a/resume').expect(200);
+    expect(res.body.state).toBe('up');
+    expect(handoff.calls).toEqual(['hasNode a', 'pause a', 'hasNode a', 'resume a']);
+  });
+
+  it('replays a node now and answers the bytes sent', async () => {
+    const res = await http().post('/hh/nodes/a/replay').expect(200);
+    expect(res.body).toEqual({ bytes: 42, node: status('a') });
+    expect(handoff.calls).toContain('replayNow a');
+  });
+
+  it('refuses a purge without confirm=true, and purges nothing', async () => {
+    for (const query of ['', '?confirm=false', '?confirm=1', '?confirm=TRUE']) {
+      const res = await http().post(`/hh/nodes/a/purge${query}`).expect(400);
+      expect(res.body).toEqual({ error: 'purge drops the whole backlog: add ?confirm=true' });
+    }
+    expect(handoff.calls.filter((c) => c.startsWith('purge'))).toEqual([]);
+  });
+
+  it('purges with confirm=true and answers what was dropped', async () => {
+    const res = await http().post('/hh/nodes/a/purge?confirm=true').expect(200);
+    expect(res.body).toEqual({ entries: 3, bytes: 30, segments: 1 });
+    expect(handoff.calls).toContain('purge a');
+  });
+
+  it('lists dead letters with size, times and the node’s error', async () => {
+    handoff.statuses.set('a', status('a', { deadLetters: 2, lastError: 'HTTP 400' }));
+    const res = await http().get('/hh/nodes/a/dead-letters').expect(200);
+    expect(res.body).toEqual({
+      node: 'a',
+      count: 2,
+      lastError: 'HTTP 400',
+      entries: handoff.letters,
+    });
+    expect(handoff.calls).toContain('deadLetters a undefined');
+  });
+
+  it('passes a valid limit to the service as a number', async () => {
+    const res = await http().get('/hh/nodes/a/dead-letters?limit=1').expect(200);
+    expect(res.body.entries).toEqual([handoff.letters[0]]);
+    expect(handoff.calls).toContain('deadLetters a 1');
+  });
+
+  it.each(['0', '-1', 'abc', '1.5', '1e3', '10001', ''])(
+    'refuses limit=%s with 400',
+    async (limit) => {
+      const res = await http().get(`/hh/nodes/a/dead-letters?limit=${limit}`).expect(400);
+      expect(typeof res.body.error).toBe('string');
+      expect(handoff.calls.filter((c) => c.startsWith('deadLetters'))).toEqual([]);
+    },
+  );
+
+  it('requeues dead letters and answers how many', async () => {
+    const res = await http().post('/hh/nodes/a/dead-letters/requeue').expect(200);
+    expect(res.body).toEqual({ requeued: 2 });
+    expect(handoff.calls).toContain('requeue a');
+  });
+});
+
+describe('the operator routes with HH_AUTH_TOKEN set', () => {
+  let app: NestFastifyApplication;
+
+  beforeEach(async () => {
+    app = await startApp(TOKEN);
+  });
+
+  afterEach(() => app.close());
+
+  it('refuses a request without the token with 401', async () => {
+    await request(app.getHttpServer()).get('/hh/nodes').expect(401);
+    await request(app.getHttpServer()).post('/hh/nodes/a/purge?confirm=true').expect(401);
+    expect(app.get(RecordingHandoff).calls).toEqual([]);
+  });
+
+  it('refuses a wrong token with 401', async () => {
+    await request(app.getHttpServer())
+      .get('/hh/nodes')
+      .set('Authorization', 'Bearer wrong')
+      .expect(401);
+  });
+
+  it('answers with the bearer token', async () => {
+    await request(app.getHttpServer())
+      .get('/hh/nodes')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(200);
+  });
+
+  it('answers with the token as InfluxDB p parameter, which the DTOs ignore', async () => {
+    await request(app.getHttpServer())
+      .get(`/hh/nodes/a/dead-letters?u=ops&p=${TOKEN}&limit=1`)
+      .expect(200);
+  });
+});
