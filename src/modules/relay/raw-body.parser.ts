@@ -1,0 +1,86 @@
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
+import type { HandoffConfig } from '../../config/handoff-config.interface';
+
+/**
+ * The body of a request over the limit, in place of its bytes: the route answers 413 in
+ * InfluxDB's JSON shape itself, since Fastify's own limit error would reach the client in
+ * Nest's shape (`{statusCode, message}`) that InfluxDB clients cannot read.
+ */
+export class OversizeBody {
+  constructor(readonly limit: number) {}
+}
+
+export type RawBody = Buffer | OversizeBody;
+
+/** Routes whose bodies are InfluxDB's (line protocol, query forms): kept as raw bytes. */
+const RAW_ROUTES = new Set(['/write', '/query']);
+
+/**
+ * Makes Fastify hand every body of the relay's InfluxDB routes over as raw bytes, whatever the
+ * content type (clients send line protocol as text/plain, octet-stream, form-urlencoded or with
+ * no type; Fastify would answer 415 to most), and stops reading at `HH_MAX_BODY_SIZE`.
+ * JSON bodies of other routes (the admin API) are still parsed as JSON.
+ */
+@Injectable()
+export class RawBodyParser implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const limit = this.config.maxBodySize;
+    const raw = (_request: FastifyRequest, payload: IncomingMessage) => readBody(payload, limit);
+    fastify.removeContentTypeParser(['text/plain', 'application/json']);
+    fastify.addContentTypeParser(['*', 'text/plain'], raw);
+    fastify.addContentTypeParser(
+      'application/json',
+      async (request: FastifyRequest, payload: IncomingMessage) => {
+        const body = await readBody(payload, limit);
+        if (RAW_ROUTES.has(request.routeOptions.url ?? '') || body instanceof OversizeBody)
+          return body;
+        if (body.length === 0) return undefined;
+        try {
+          return JSON.parse(body.toString('utf8')) as unknown;
+        } catch {
+          throw Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 });
+        }
+      },
+    );
+  }
+}
+
+/**
+ * Reads a body up to `limit` bytes. A declared length over the limit is refused before a byte
+ * is read; a streamed body stops being buffered as soon as it passes the limit (the rest is
+ * discarded, so memory stays bounded whatever the client sends).
+ */
+export function readBody(payload: IncomingMessage, limit: number): Promise<RawBody> {
+  const declared = Number(payload.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    payload.resume();
+    return Promise.resolve(new OversizeBody(limit));
+  }
+  return new Promise<RawBody>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    payload.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    payload.on('end', () => resolve(over ? new OversizeBody(limit) : Buffer.concat(chunks, size)));
+    payload.on('error', reject);
+  });
+}

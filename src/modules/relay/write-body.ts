@@ -1,0 +1,32 @@
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
+import { BadWriteBodyError } from './errors';
+import type { ContentEncoding } from './write-target';
+
+const gunzip = promisify(gunzipCallback);
+
+/** The body's encoding from `Content-Encoding`; InfluxDB 1.x reads gzip and nothing else. */
+export function contentEncodingOf(
+  header: string | string[] | undefined,
+): ContentEncoding | undefined {
+  const value = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+  if (value === '' || value === 'identity') return 'identity';
+  if (value === 'gzip' || value === 'x-gzip') return 'gzip';
+  return undefined;
+}
+
+/**
+ * Checks that a gzip body inflates, to at most `limit` bytes, before it is acknowledged: a body
+ * that cannot would otherwise be handed off, acknowledged, and dead-lettered long after the
+ * client could have been told. The gzip bytes themselves are what is forwarded and stored.
+ */
+export async function checkGzipBody(body: Buffer, limit: number): Promise<void> {
+  try {
+    await gunzip(body, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new BadWriteBodyError(`request body too large: inflates past ${limit} bytes`, 413);
+    }
+    throw new BadWriteBodyError(`unable to decompress gzip body: ${(err as Error).message}`, 400);
+  }
+}
