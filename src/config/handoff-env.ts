@@ -147,10 +147,12 @@ export function readHandoffEnv(
   const invalid = new Set<keyof HandoffConfig>();
   for (const v of handoffVariables()) {
     const value = raw[v.env];
+    // Defaults are copied: a caller that changes its config (adds a node) must not change
+    // the next caller's defaults.
     if (skip.has(v.key) || value === undefined) {
-      config[v.key] = v.default;
+      config[v.key] = structuredClone(v.default);
     } else if (failed.has(v.env)) {
-      config[v.key] = v.default;
+      config[v.key] = structuredClone(v.default);
       invalid.add(v.key);
       problems.push({ name: v.env, value, expected: failed.get(v.env)!, secret: v.secret });
     } else {

@@ -398,3 +398,12 @@ describe('validateHandoffEnv', () => {
     expect(err.message.length).toBeLessThan(1000);
   });
 });
+
+describe('validateHandoffEnv defaults', () => {
+  it('gives each caller its own copy, so changing one config leaves the next alone', () => {
+    const first = validateHandoffEnv({});
+    first.nodes.push({ id: 'extra', url: 'http://h:1' });
+    first.nodes[0].url = 'http://changed:1';
+    expect(validateHandoffEnv({}).nodes).toEqual([{ id: 'local', url: 'http://127.0.0.1:8086' }]);
+  });
+});
