@@ -1,0 +1,1132 @@
+import { join, resolve } from 'node:path';
+import { DEFAULTS, type FsyncPolicy } from '../../config/defaults';
+import {
+  QueueFailedError,
+  QueueFullError,
+  QueueNotOpenError,
+  QueueOpenError,
+  SegmentFullError,
+} from './errors';
+import { LockFile } from './lock-file';
+import { PositionFile, type Head } from './position-file';
+import {
+  isErrno,
+  nodeQueueFileSystem,
+  syncDir,
+  writeAll,
+  type QueueFileHandle,
+  type QueueFileSystem,
+} from './queue-fs';
+import {
+  CORRUPT_DIR,
+  decodeSeal,
+  encodeRecord,
+  encodeSeal,
+  KIND_ENTRY,
+  parseSegmentFileName,
+  recordSize,
+  SEAL_SIZE,
+  segmentFileName,
+} from './segment-format';
+import { SegmentReader } from './segment-reader';
+import { scanSegment, type ScanResult } from './segment-scan';
+
+export interface CorruptInfo {
+  segment: number;
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+export interface DiskBackedQueueOptions {
+  /** Bytes on disk over all segments; default DEFAULTS.maxSize (10 GiB). */
+  maxSize?: number;
+  /** Default DEFAULTS.maxSegmentSize (10 MiB); a segment never passes it (seal included). */
+  maxSegmentSize?: number;
+  /** Default 'interval'. */
+  fsync?: FsyncPolicy;
+  /** Default 100. */
+  fsyncIntervalMs?: number;
+  /**
+   * In 'interval' and 'never' mode the head position is written every this many advanced entries
+   * (default 1000) and on every fsyncIntervalMs tick, whichever comes first. After a process crash
+   * at most this many entries (fewer if fewer were advanced in the last tick) are delivered
+   * again; after a power loss in 'interval' mode, the entries advanced in the last tick. 'always'
+   * makes the position durable before advance() resolves: at most the entries of the advance in
+   * flight are delivered again.
+   */
+  positionSyncEntries?: number;
+  /** Clock (ms) stamped into each record; default Date.now. */
+  now?: () => number;
+  /** Injectable fs layer (defaults to node:fs/promises) so tests can inject ENOSPC / EIO. */
+  fs?: QueueFileSystem;
+  /** Called for each corrupt region skipped (and for a garbage position file), for metrics/logs. */
+  onCorrupt?: (info: CorruptInfo) => void;
+}
+
+export interface QueuePosition {
+  segment: number;
+  offset: number;
+}
+
+/** `bytes` counts unread payload bytes; `oldest` is the append time of the head entry. */
+export interface QueueBacklog {
+  entries: number;
+  bytes: number;
+  oldest: Date | null;
+}
+
+export interface QueueEntry {
+  payload: Buffer;
+  /** Append time, ms. */
+  appendedAt: number;
+}
+
+export interface PurgeResult {
+  entries: number;
+  bytes: number;
+  segments: number;
+}
+
+interface Segment {
+  id: number;
+  /** Bytes written (seal included); a reader never reads past it. */
+  size: number;
+  entries: number;
+  payloadBytes: number;
+  firstTime: number;
+  maxTime: number;
+  /** The seal is on disk: no entry will follow; the head may pass to the next segment. */
+  sealed: boolean;
+  /** The file exists; until then the head cannot move onto it. */
+  created: boolean;
+}
+
+interface Cursor extends Head {
+  /** Entries/payload bytes this walk moved past (dropped from the backlog when committed). */
+  dropEntries: number;
+  dropBytes: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+type WriteOp =
+  | {
+      kind: 'append';
+      seg: Segment;
+      buf: Buffer;
+      time: number;
+      payloadBytes: number;
+      waiter: Waiter;
+    }
+  | { kind: 'roll'; from: Segment; to: Segment }
+  | { kind: 'sync'; waiter: Waiter };
+
+/** A batch stops here: bounded memory per write and well under the 1024 iovecs of one writev. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_BATCH_RECORDS = 1024;
+const DEFAULT_POSITION_SYNC_ENTRIES = 1000;
+const COPY_CHUNK = 1024 * 1024;
+
+const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * A durable FIFO of byte entries in numbered segment files (see segment-format.ts for the bytes).
+ *
+ * Writes: appends are framed at once and queued; one write is in flight at a time and takes
+ * every record queued behind it in a single writev (sonic-boom style), so concurrent appends share
+ * one syscall and, in 'always' mode, one fdatasync (group commit).
+ *
+ * After a failed write the file is truncated back to the last good offset, so no later record
+ * can sit behind a hole and the queue goes on (a full disk may free up); the failed appends
+ * reject with the I/O error. When the truncate or an fdatasync fails, the state of the file is
+ * unknown (a failed fdatasync may have dropped dirty pages): the queue is then failed and every
+ * append/advance rejects with QueueFailedError until it is closed and reopened, which re-scans
+ * the tail.
+ *
+ * Reads, advances and purges run one at a time (a promise chain) and read through a bounded
+ * window per segment, never a whole segment.
+ */
+export class DiskBackedQueue {
+  readonly dir: string;
+  private readonly fs: QueueFileSystem;
+  private readonly maxSize: number;
+  private maxSegmentSize: number;
+  private readonly fsync: FsyncPolicy;
+  private readonly fsyncIntervalMs: number;
+  private readonly positionSyncEntries: number;
+  private readonly now: () => number;
+  private readonly onCorrupt?: (info: CorruptInfo) => void;
+
+  private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
+  private opening: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  private failure: QueueFailedError | null = null;
+  private lock: LockFile | null = null;
+  private positionFile: PositionFile | null = null;
+
+  private segments: Segment[] = [];
+  private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
+  private head: Head = { segment: 1, offset: 0, consumedEntries: 0, consumedBytes: 0 };
+  private headTime: number | null = null;
+  private unreadEntries = 0;
+  private unreadBytes = 0;
+  private usage = 0;
+  private lastModifiedMs = 0;
+  private corruptSeen = 0;
+  private corruptSkips = new Map<string, number>();
+  private advancedSinceWrite = 0;
+  private positionDirty = false;
+
+  // Write side.
+  private tailFh: QueueFileHandle | null = null;
+  private tailReserved = 0;
+  private reservedUsage = 0;
+  private ops: WriteOp[] = [];
+  private flushing = false;
+  private flushIdle: Promise<void> = Promise.resolve();
+  private dataDirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: DiskBackedQueueOptions = {}) {
+    this.dir = resolve(dir);
+    this.fs = options.fs ?? nodeQueueFileSystem;
+    this.maxSize = options.maxSize ?? DEFAULTS.maxSize;
+    this.maxSegmentSize = options.maxSegmentSize ?? DEFAULTS.maxSegmentSize;
+    this.fsync = options.fsync ?? DEFAULTS.fsync;
+    this.fsyncIntervalMs = options.fsyncIntervalMs ?? DEFAULTS.fsyncIntervalMs;
+    this.positionSyncEntries = Math.max(
+      1,
+      options.positionSyncEntries ?? DEFAULT_POSITION_SYNC_ENTRIES,
+    );
+    this.now = options.now ?? Date.now;
+    this.onCorrupt = options.onCorrupt;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  open(): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    if (this.state === 'opening' && this.opening) return this.opening;
+    if (this.state === 'closing' && this.closing) return this.closing.then(() => this.open());
+    this.state = 'opening';
+    this.opening = this.doOpen().then(
+      () => {
+        this.state = 'open';
+        this.opening = null;
+      },
+      async (err) => {
+        await this.releaseAll().catch(() => undefined);
+        this.state = 'closed';
+        this.opening = null;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  close(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    if (this.closing) return this.closing;
+    const wasOpening = this.opening;
+    this.state = 'closing';
+    this.closing = (async () => {
+      if (wasOpening) await wasOpening.catch(() => undefined);
+      let first: unknown = null;
+      const attempt = async (fn: () => Promise<void>) => {
+        try {
+          await fn();
+        } catch (err) {
+          first ??= err;
+        }
+      };
+      await this.chain.catch(() => undefined);
+      await attempt(() => this.drainWrites());
+      if (!this.failure) {
+        await attempt(async () => {
+          if (this.tailFh) await this.tailFh.datasync();
+        });
+        await attempt(async () => {
+          const cur = this.cursorAtHead();
+          this.settle(cur);
+          this.head = {
+            segment: cur.segment,
+            offset: cur.offset,
+            consumedEntries: cur.consumedEntries,
+            consumedBytes: cur.consumedBytes,
+          };
+          await this.persistHead(true);
+        });
+        await attempt(() => this.unlinkPassed());
+      }
+      await attempt(() => this.releaseAll());
+      this.state = 'closed';
+      this.closing = null;
+      if (first) throw first;
+    })();
+    return this.closing;
+  }
+
+  async remove(): Promise<void> {
+    if (this.state !== 'closed') throw new QueueOpenError(this.dir);
+    // Take the lock first: removing a directory another process owns would destroy its queue.
+    const lock = new LockFile(this.fs, this.dir);
+    try {
+      await lock.acquire();
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    try {
+      await this.fs.rm(this.dir);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- accessors (no I/O)
+
+  diskUsage(): number {
+    this.assertOpen();
+    return this.usage;
+  }
+
+  backlog(): QueueBacklog {
+    this.assertOpen();
+    const entries = Math.max(0, this.unreadEntries);
+    return {
+      entries,
+      bytes: entries === 0 ? 0 : Math.max(0, this.unreadBytes),
+      oldest: entries === 0 || this.headTime === null ? null : new Date(this.headTime),
+    };
+  }
+
+  lastModified(): Date {
+    this.assertOpen();
+    return new Date(this.lastModifiedMs);
+  }
+
+  position(): QueuePosition {
+    this.assertOpen();
+    return { segment: this.head.segment, offset: this.head.offset };
+  }
+
+  setMaxSegmentSize(n: number): void {
+    this.assertOpen();
+    if (!Number.isSafeInteger(n) || n <= SEAL_SIZE) {
+      throw new RangeError(`maxSegmentSize must be an integer above ${SEAL_SIZE} bytes`);
+    }
+    this.maxSegmentSize = n;
+  }
+
+  corruptCount(): number {
+    this.assertOpen();
+    return this.corruptSeen;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  append(payload: Uint8Array): Promise<void> {
+    try {
+      this.assertOpen();
+      if (this.failure) throw this.failure;
+      const size = recordSize(payload.length);
+      if (size + SEAL_SIZE > this.maxSegmentSize)
+        throw new SegmentFullError(size, this.maxSegmentSize);
+      const roll =
+        this.tailReserved > 0 && this.tailReserved + size + SEAL_SIZE > this.maxSegmentSize;
+      if (this.reservedUsage + size + (roll ? SEAL_SIZE : 0) > this.maxSize) {
+        throw new QueueFullError(this.dir, this.maxSize);
+      }
+      if (roll) this.queueRoll();
+      const time = this.now();
+      const buf = encodeRecord(KIND_ENTRY, payload, time);
+      this.tailReserved += size;
+      this.reservedUsage += size;
+      return new Promise<void>((resolve, reject) => {
+        const seg = this.segments[this.segments.length - 1];
+        this.ops.push({
+          kind: 'append',
+          seg,
+          buf,
+          time,
+          payloadBytes: payload.length,
+          waiter: { resolve, reject },
+        });
+        this.kick();
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private queueRoll(): void {
+    const from = this.segments[this.segments.length - 1];
+    const to = emptySegment(from.id + 1);
+    this.segments.push(to);
+    this.ops.push({ kind: 'roll', from, to });
+    this.reservedUsage += SEAL_SIZE;
+    this.tailReserved = 0;
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.flushIdle = new Promise<void>((resolve) => {
+      // Start on the next turn so appends made in the same tick share the first write.
+      setImmediate(() => void this.flushLoop().finally(resolve));
+    });
+  }
+
+  private async drainWrites(): Promise<void> {
+    while (this.flushing) await this.flushIdle;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.ops.length > 0) {
+        const op = this.ops[0];
+        if (op.kind === 'append') await this.writeBatch(this.takeBatch(op.seg));
+        else {
+          this.ops.shift();
+          if (op.kind === 'roll') await this.roll(op.from, op.to);
+          else await this.syncTail(op.waiter);
+        }
+        // Let the callers of the batch just resolved queue their next appends before the next write.
+        if (this.ops.length > 0) await yieldToIo();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private takeBatch(seg: Segment): Extract<WriteOp, { kind: 'append' }>[] {
+    const batch: Extract<WriteOp, { kind: 'append' }>[] = [];
+    let bytes = 0;
+    while (batch.length < MAX_BATCH_RECORDS && this.ops.length > 0) {
+      const op = this.ops[0];
+      if (op.kind !== 'append' || op.seg !== seg) break;
+      if (batch.length > 0 && bytes + op.buf.length > MAX_BATCH_BYTES) break;
+      this.ops.shift();
+      batch.push(op);
+      bytes += op.buf.length;
+    }
+    return batch;
+  }
+
+  private async writeBatch(batch: Extract<WriteOp, { kind: 'append' }>[]): Promise<void> {
+    const seg = batch[0].seg;
+    const fh = this.tailFh;
+    const bytes = batch.reduce((n, op) => n + op.buf.length, 0);
+    if (this.failure || !fh) {
+      this.releaseReservation(bytes);
+      for (const op of batch) op.waiter.reject(this.failure ?? new QueueNotOpenError(this.dir));
+      return;
+    }
+    try {
+      await writeAll(
+        fh,
+        batch.map((op) => op.buf),
+        seg.size,
+      );
+    } catch (err) {
+      this.releaseReservation(bytes);
+      for (const op of batch) op.waiter.reject(err);
+      try {
+        // Cut what part of the batch reached the file, so nothing later sits behind a hole.
+        await fh.truncate(seg.size);
+      } catch (truncErr) {
+        this.fail(truncErr);
+      }
+      return;
+    }
+    if (this.fsync === 'always') {
+      try {
+        await fh.datasync();
+      } catch (err) {
+        this.releaseReservation(0);
+        for (const op of batch) op.waiter.reject(err);
+        this.fail(err);
+        return;
+      }
+    } else {
+      this.dataDirty = true;
+    }
+    const wasEmpty = this.unreadEntries <= 0;
+    for (const op of batch) {
+      if (seg.entries === 0) seg.firstTime = op.time;
+      seg.entries++;
+      seg.payloadBytes += op.payloadBytes;
+      seg.maxTime = Math.max(seg.maxTime, op.time);
+    }
+    seg.size += bytes;
+    this.usage += bytes;
+    this.unreadEntries += batch.length;
+    this.unreadBytes += batch.reduce((n, op) => n + op.payloadBytes, 0);
+    if (wasEmpty) this.headTime = batch[0].time;
+    this.lastModifiedMs = batch[batch.length - 1].time;
+    for (const op of batch) op.waiter.resolve();
+  }
+
+  /** A failed batch gives its reservation back; a roll it caused stays (an underfull segment). */
+  private releaseReservation(bytes: number): void {
+    this.reservedUsage -= bytes;
+    const tail = this.segments[this.segments.length - 1];
+    this.tailReserved = Math.max(tail.size, this.tailReserved - bytes);
+  }
+
+  private async roll(from: Segment, to: Segment): Promise<void> {
+    if (this.failure) return;
+    try {
+      const fh = this.tailFh;
+      if (!fh) throw new QueueNotOpenError(this.dir);
+      const seal = encodeSeal(from.id, from.size, from, this.now());
+      await writeAll(fh, [seal], from.size);
+      // The sealed segment's data gets no timer tick any more: make it durable now.
+      if (this.fsync !== 'never') await fh.datasync();
+      from.size += seal.length;
+      from.sealed = true;
+      this.usage += seal.length;
+      this.tailFh = null;
+      await fh.close();
+      this.tailFh = await this.fs.open(this.segmentPath(to.id), 'wx');
+      if (this.fsync !== 'never') await syncDir(this.fs, this.dir);
+      to.created = true;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async syncTail(waiter: Waiter): Promise<void> {
+    try {
+      if (this.failure) throw this.failure;
+      this.dataDirty = false;
+      if (this.tailFh) await this.tailFh.datasync();
+      waiter.resolve();
+    } catch (err) {
+      waiter.reject(err);
+      this.fail(err);
+    }
+  }
+
+  /** Marks the queue failed: queued and later appends/advances reject until reopen. */
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = err instanceof QueueFailedError ? err : new QueueFailedError(this.dir, err);
+    const queued = this.ops.splice(0);
+    for (const op of queued) if (op.kind !== 'roll') op.waiter.reject(this.failure);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async current(): Promise<Buffer | null> {
+    const [first] = await this.peekEntries(0, 1);
+    return first ? first.payload : null;
+  }
+
+  async peek(maxBytes: number, maxEntries = Infinity): Promise<Buffer[]> {
+    return (await this.peekEntries(maxBytes, maxEntries)).map((e) => e.payload);
+  }
+
+  peekEntries(maxBytes: number, maxEntries = Infinity): Promise<QueueEntry[]> {
+    return this.exclusive(async () => {
+      const out: QueueEntry[] = [];
+      const cur = this.cursorAtHead();
+      let bytes = 0;
+      while (out.length < maxEntries) {
+        const e = await this.step(cur);
+        if (!e) break;
+        if (out.length > 0 && bytes + e.payload.length > maxBytes) break;
+        out.push(e);
+        bytes += e.payload.length;
+      }
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------- advance / purge
+
+  advance(n = 1): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.failure) throw this.failure;
+      if (n <= 0) return;
+      const cur = this.cursorAtHead();
+      let moved = 0;
+      while (moved < n && (await this.step(cur))) moved++;
+      if (moved === 0 && cur.segment === this.head.segment && cur.offset === this.head.offset)
+        return;
+      await this.commit(cur, moved);
+    });
+  }
+
+  purgeOlderThan(t: Date): Promise<PurgeResult> {
+    return this.exclusive(async () => {
+      if (this.failure) throw this.failure;
+      const limit = t.getTime();
+      const cur = this.cursorAtHead();
+      // Whole segments first: their seal says they hold nothing as new as `t`, no read needed.
+      for (;;) {
+        const i = this.segmentIndex(cur.segment);
+        const seg = this.segments[i];
+        const next = this.segments[i + 1];
+        if (!seg || !seg.sealed || !next?.created || seg.maxTime >= limit) break;
+        cur.dropEntries += seg.entries - cur.consumedEntries;
+        cur.dropBytes += seg.payloadBytes - cur.consumedBytes;
+        Object.assign(cur, { segment: next.id, offset: 0, consumedEntries: 0, consumedBytes: 0 });
+      }
+      // Then head entries, one by one.
+      let moved = 0;
+      for (;;) {
+        const probe = { ...cur };
+        const e = await this.step(probe);
+        if (!e || e.appendedAt >= limit) break;
+        Object.assign(cur, probe);
+        moved++;
+      }
+      const before = this.segments.filter((s) => s.id < cur.segment).length;
+      const result = { entries: cur.dropEntries, bytes: cur.dropBytes, segments: before };
+      if (cur.segment !== this.head.segment || cur.offset !== this.head.offset)
+        await this.commit(cur, moved, true);
+      return result;
+    });
+  }
+
+  /** Moves the head to `cur`, persists it per the policy, then unlinks segments it passed. */
+  private async commit(cur: Cursor, moved: number, forceDurable = false): Promise<void> {
+    const saved = {
+      head: this.head,
+      headTime: this.headTime,
+      unreadEntries: this.unreadEntries,
+      unreadBytes: this.unreadBytes,
+    };
+    this.settle(cur);
+    const crossed = cur.segment !== this.head.segment;
+    this.head = {
+      segment: cur.segment,
+      offset: cur.offset,
+      consumedEntries: cur.consumedEntries,
+      consumedBytes: cur.consumedBytes,
+    };
+    this.unreadEntries -= cur.dropEntries;
+    this.unreadBytes -= cur.dropBytes;
+    try {
+      // The head's append time, for backlog().oldest: one more read, usually inside the window.
+      const probe = this.cursorAtHead();
+      const next = await this.step(probe);
+      this.headTime = next ? next.appendedAt : null;
+      this.advancedSinceWrite += moved;
+      if (crossed || forceDurable || this.fsync === 'always') {
+        await this.persistHead(true);
+      } else if (this.advancedSinceWrite >= this.positionSyncEntries) {
+        await this.persistHead(false);
+      } else {
+        this.positionDirty = true;
+      }
+    } catch (err) {
+      // Nothing moved: a retried advance must not skip the entries this one failed to pass.
+      this.head = saved.head;
+      this.headTime = saved.headTime;
+      this.unreadEntries = saved.unreadEntries;
+      this.unreadBytes = saved.unreadBytes;
+      throw err;
+    }
+    this.lastModifiedMs = this.now();
+    if (crossed) await this.unlinkPassed();
+  }
+
+  private async persistHead(durable: boolean): Promise<void> {
+    if (!this.positionFile) return;
+    await this.positionFile.write(this.head, durable);
+    this.advancedSinceWrite = 0;
+    this.positionDirty = false;
+  }
+
+  /**
+   * Unlinks the segments before the head. Only called once a position past them is durable
+   * (lesson 10). A failed unlink leaves the file for the next try: the advance itself happened.
+   */
+  private async unlinkPassed(): Promise<void> {
+    const passed = this.segments.filter((s) => s.id < this.head.segment);
+    if (passed.length === 0) return;
+    let firstErr: unknown = null;
+    for (const seg of passed) {
+      await this.closeReader(seg.id);
+      try {
+        await this.fs.unlink(this.segmentPath(seg.id));
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) {
+          firstErr ??= err;
+          continue;
+        }
+      }
+      this.segments.splice(this.segmentIndex(seg.id), 1);
+      this.usage -= seg.size;
+      this.reservedUsage -= seg.size;
+      for (const key of this.corruptSkips.keys())
+        if (key.startsWith(`${seg.id}:`)) this.corruptSkips.delete(key);
+    }
+    if (firstErr) throw firstErr;
+  }
+
+  // ---------------------------------------------------------------- walking records
+
+  /**
+   * Moves a cursor at the end of a sealed segment to the start of the next one, so the position
+   * stored passes the segment and it can be unlinked. Corrupt bytes left between the last entry
+   * and the seal are read (and reported) by step() before it gets here.
+   */
+  private settle(cur: Cursor): void {
+    for (;;) {
+      const i = this.segmentIndex(cur.segment);
+      const seg = this.segments[i];
+      const next = this.segments[i + 1];
+      if (!seg || !seg.sealed || !next?.created || cur.offset < dataEnd(seg)) return;
+      cur.dropEntries += Math.max(0, seg.entries - cur.consumedEntries);
+      cur.dropBytes += Math.max(0, seg.payloadBytes - cur.consumedBytes);
+      Object.assign(cur, { segment: next.id, offset: 0, consumedEntries: 0, consumedBytes: 0 });
+    }
+  }
+
+  private cursorAtHead(): Cursor {
+    return { ...this.head, dropEntries: 0, dropBytes: 0 };
+  }
+
+  /**
+   * Reads the entry at `cur` and moves `cur` past it, stepping over corrupt regions (reported
+   * once) and into the next segment when this one is sealed and the next exists. Null at the end.
+   */
+  private async step(cur: Cursor): Promise<QueueEntry | null> {
+    for (;;) {
+      const i = this.segmentIndex(cur.segment);
+      const seg = this.segments[i];
+      if (!seg || !seg.created) return null;
+      const skipTo = this.corruptSkips.get(`${seg.id}:${cur.offset}`);
+      if (skipTo !== undefined) {
+        cur.offset = skipTo;
+        continue;
+      }
+      const rec = await this.readerFor(seg.id).then((r) => r.readAt(cur.offset, seg.size));
+      if (rec.type === 'entry') {
+        cur.offset = rec.next;
+        cur.consumedEntries++;
+        cur.consumedBytes += rec.payload.length;
+        cur.dropEntries++;
+        cur.dropBytes += rec.payload.length;
+        return { payload: rec.payload, appendedAt: rec.appendedAt };
+      }
+      if (rec.type === 'corrupt') {
+        await this.reportCorrupt(seg.id, cur.offset, rec.next, rec.reason);
+        cur.offset = rec.next;
+        continue;
+      }
+      // End of this segment's data (its seal, or what is written so far).
+      const next = this.segments[i + 1];
+      if (!seg.sealed || !next?.created) return null;
+      // Entries the summary promised but corruption ate leave the backlog here, so it stays exact.
+      cur.dropEntries += Math.max(0, seg.entries - cur.consumedEntries);
+      cur.dropBytes += Math.max(0, seg.payloadBytes - cur.consumedBytes);
+      Object.assign(cur, { segment: next.id, offset: 0, consumedEntries: 0, consumedBytes: 0 });
+    }
+  }
+
+  private async reportCorrupt(
+    segment: number,
+    offset: number,
+    next: number,
+    reason: string,
+  ): Promise<void> {
+    const key = `${segment}:${offset}`;
+    if (this.corruptSkips.has(key)) return;
+    const bytes = next - offset;
+    await this.copyAside(segment, offset, bytes, 'bin');
+    this.corruptSkips.set(key, next);
+    this.corruptSeen++;
+    this.onCorrupt?.({ segment, offset, bytes, reason });
+  }
+
+  /** Copies damaged bytes to corrupt/<segment>-<offset>.<ext> in bounded chunks. */
+  private async copyAside(
+    segment: number,
+    offset: number,
+    bytes: number,
+    ext: string,
+  ): Promise<void> {
+    const reader = await this.readerFor(segment);
+    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
+    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${segment}-${offset}.${ext}`), 'w');
+    try {
+      for (let done = 0; done < bytes;) {
+        const chunk = await reader.readBytes(offset + done, Math.min(COPY_CHUNK, bytes - done));
+        if (chunk.length === 0) break;
+        await writeAll(out, [chunk], done);
+        done += chunk.length;
+      }
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+  }
+
+  private async readerFor(segment: number): Promise<SegmentReader> {
+    const open = this.readers.get(segment);
+    if (open) return open.reader;
+    const fh = await this.fs.open(this.segmentPath(segment), 'r');
+    const reader = new SegmentReader(fh, segment);
+    this.readers.set(segment, { fh, reader });
+    return reader;
+  }
+
+  private async closeReader(segment: number): Promise<void> {
+    const open = this.readers.get(segment);
+    if (!open) return;
+    this.readers.delete(segment);
+    await open.fh.close();
+  }
+
+  // ---------------------------------------------------------------- open / recovery
+
+  private async doOpen(): Promise<void> {
+    this.resetState();
+    await this.fs.mkdir(this.dir);
+    this.lock = new LockFile(this.fs, this.dir);
+    await this.lock.acquire();
+    const names = await this.fs.readdir(this.dir);
+    const ids = names
+      .map(parseSegmentFileName)
+      .filter((n): n is number => n !== null)
+      .sort((a, b) => a - b);
+
+    this.positionFile = new PositionFile(this.fs, this.dir, this.now);
+    const loaded = await this.positionFile.load();
+    if (loaded.state === 'garbage') {
+      this.onCorrupt?.({
+        segment: 0,
+        offset: 0,
+        bytes: 0,
+        reason: `garbage position file kept as ${loaded.keptAs}`,
+      });
+    }
+    let pos: Head | null = loaded.state === 'ok' ? loaded.position : null;
+    if (pos && !ids.includes(pos.segment)) {
+      this.onCorrupt?.({
+        segment: pos.segment,
+        offset: pos.offset,
+        bytes: 0,
+        reason: 'position names a missing segment',
+      });
+      pos = null;
+    }
+    if (pos) {
+      // Segments before a durable position were passed but not yet unlinked (a crash in between).
+      await this.positionFile.sync();
+      for (const id of ids.filter((x) => x < pos!.segment))
+        await this.fs.unlink(this.segmentPath(id));
+      ids.splice(0, ids.indexOf(pos.segment));
+    }
+
+    for (let i = 0; i < ids.length - 1; i++) this.segments.push(await this.loadSealed(ids[i]));
+    let scanned: { id: number; scan: ScanResult } | null = null;
+    if (ids.length > 0) {
+      const id = ids[ids.length - 1];
+      const headOffset = pos && pos.segment === id ? pos.offset : 0;
+      const { seg, scan } = await this.loadTail(id, headOffset);
+      this.segments.push(seg);
+      scanned = { id, scan };
+    }
+    const last = this.segments[this.segments.length - 1];
+    if (!last || last.sealed) {
+      const seg = emptySegment((last?.id ?? 0) + 1);
+      this.tailFh = await this.fs.open(this.segmentPath(seg.id), 'wx');
+      await syncDir(this.fs, this.dir);
+      seg.created = true;
+      this.segments.push(seg);
+    }
+    const tail = this.segments[this.segments.length - 1];
+    if (!this.tailFh) this.tailFh = await this.fs.open(this.segmentPath(tail.id), 'r+');
+
+    this.head = this.resolveHead(pos, scanned);
+    this.unreadEntries = -this.head.consumedEntries;
+    this.unreadBytes = -this.head.consumedBytes;
+    for (const seg of this.segments) {
+      this.usage += seg.size;
+      if (seg.id >= this.head.segment) {
+        this.unreadEntries += seg.entries;
+        this.unreadBytes += seg.payloadBytes;
+      }
+    }
+    this.reservedUsage = this.usage;
+    this.tailReserved = tail.size;
+    this.lastModifiedMs = scanned && scanned.scan.entries > 0 ? scanned.scan.lastTime : this.now();
+    const probe = this.cursorAtHead();
+    const first = await this.step(probe);
+    this.headTime = first ? first.appendedAt : null;
+    await this.persistHead(true);
+    if (this.fsync !== 'always') {
+      this.timer = setInterval(() => this.tick(), this.fsyncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** A non-tail segment: its seal gives the summary; without one (crash after a roll) scan once and seal it. */
+  private async loadSealed(id: number): Promise<Segment> {
+    const fh = await this.fs.open(this.segmentPath(id), 'r+');
+    try {
+      const { size } = await fh.stat();
+      if (size >= SEAL_SIZE) {
+        const bytes = Buffer.alloc(SEAL_SIZE);
+        await fh.read(bytes, 0, SEAL_SIZE, size - SEAL_SIZE);
+        const summary = decodeSeal(bytes, id, size - SEAL_SIZE);
+        if (summary) return { id, size, ...summary, sealed: true, created: true };
+      }
+      const reader = new SegmentReader(fh, id);
+      const scan = await scanSegment(reader, size, 0);
+      if (scan.sealAt !== null) {
+        if (scan.validEnd < size) await this.truncateTorn(fh, reader, id, scan.validEnd, size);
+        return { id, size: scan.validEnd, ...pickSummary(scan), sealed: true, created: true };
+      }
+      if (scan.validEnd < size) await this.truncateTorn(fh, reader, id, scan.validEnd, size);
+      const seal = encodeSeal(id, scan.validEnd, scan, this.now());
+      await writeAll(fh, [seal], scan.validEnd);
+      await fh.datasync();
+      return {
+        id,
+        size: scan.validEnd + seal.length,
+        ...pickSummary(scan),
+        sealed: true,
+        created: true,
+      };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The tail segment: scanned whole (one segment at most), a torn end truncated. */
+  private async loadTail(id: number, headOffset: number) {
+    const fh = await this.fs.open(this.segmentPath(id), 'r+');
+    try {
+      const { size } = await fh.stat();
+      const reader = new SegmentReader(fh, id);
+      const scan = await scanSegment(reader, size, headOffset);
+      if (scan.validEnd < size) await this.truncateTorn(fh, reader, id, scan.validEnd, size);
+      const seg: Segment = {
+        id,
+        size: scan.validEnd,
+        ...pickSummary(scan),
+        sealed: scan.sealAt !== null,
+        created: true,
+      };
+      return { seg, scan };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Keeps the torn bytes under corrupt/ (never deleted silently), then cuts them off. */
+  private async truncateTorn(
+    fh: QueueFileHandle,
+    reader: SegmentReader,
+    id: number,
+    validEnd: number,
+    size: number,
+  ): Promise<void> {
+    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
+    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.torn`), 'w');
+    try {
+      for (let done = 0; done < size - validEnd;) {
+        const chunk = await reader.readBytes(
+          validEnd + done,
+          Math.min(COPY_CHUNK, size - validEnd - done),
+        );
+        if (chunk.length === 0) break;
+        await writeAll(out, [chunk], done);
+        done += chunk.length;
+      }
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await fh.truncate(validEnd);
+    await fh.datasync();
+    reader.reset();
+  }
+
+  private resolveHead(pos: Head | null, tail: { id: number; scan: ScanResult } | null): Head {
+    const oldest: Head = {
+      segment: this.segments[0].id,
+      offset: 0,
+      consumedEntries: 0,
+      consumedBytes: 0,
+    };
+    if (!pos) return oldest;
+    const seg = this.segments.find((s) => s.id === pos.segment);
+    if (!seg) return oldest;
+    const end = dataEnd(seg);
+    if (tail && seg.id === tail.id) {
+      // The tail was just scanned: trust its counts over the stored ones.
+      if (pos.offset >= end) {
+        // Whatever lay past the end was torn off: nothing is left there to skip.
+        return {
+          segment: seg.id,
+          offset: end,
+          consumedEntries: seg.entries,
+          consumedBytes: seg.payloadBytes,
+        };
+      }
+      if (!tail.scan.headIsBoundary) {
+        this.onCorrupt?.({
+          segment: seg.id,
+          offset: pos.offset,
+          bytes: 0,
+          reason: 'position is not at a record boundary',
+        });
+        return oldest;
+      }
+      return {
+        segment: seg.id,
+        offset: pos.offset,
+        consumedEntries: tail.scan.entriesBefore,
+        consumedBytes: tail.scan.bytesBefore,
+      };
+    }
+    if (
+      pos.offset > end ||
+      pos.consumedEntries > seg.entries ||
+      pos.consumedBytes > seg.payloadBytes
+    ) {
+      this.onCorrupt?.({
+        segment: seg.id,
+        offset: pos.offset,
+        bytes: 0,
+        reason: 'position past the end of its segment',
+      });
+      return oldest;
+    }
+    return pos;
+  }
+
+  private tick(): void {
+    if (this.ticking || this.state !== 'open' || this.failure) return;
+    this.ticking = true;
+    const work = async () => {
+      if (this.dataDirty) {
+        this.dataDirty = false;
+        await new Promise<void>((resolve, reject) => {
+          this.ops.push({ kind: 'sync', waiter: { resolve, reject } });
+          this.kick();
+        });
+      }
+      if (this.positionDirty || this.advancedSinceWrite > 0) {
+        await this.exclusive(() => this.persistHead(this.fsync === 'interval'));
+      }
+    };
+    work()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.ticking = false;
+      });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.state !== 'open') {
+      return Promise.reject(new QueueNotOpenError(this.dir));
+    }
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new QueueNotOpenError(this.dir);
+  }
+
+  private segmentIndex(id: number): number {
+    // Segments are few and sorted; the head is almost always at index 0.
+    for (let i = 0; i < this.segments.length; i++) if (this.segments[i].id === id) return i;
+    return -1;
+  }
+
+  private segmentPath(id: number): string {
+    return join(this.dir, segmentFileName(id));
+  }
+
+  private resetState(): void {
+    this.failure = null;
+    this.segments = [];
+    this.readers = new Map();
+    this.head = { segment: 1, offset: 0, consumedEntries: 0, consumedBytes: 0 };
+    this.headTime = null;
+    this.unreadEntries = 0;
+    this.unreadBytes = 0;
+    this.usage = 0;
+    this.corruptSeen = 0;
+    this.corruptSkips = new Map();
+    this.advancedSinceWrite = 0;
+    this.positionDirty = false;
+    this.tailFh = null;
+    this.tailReserved = 0;
+    this.reservedUsage = 0;
+    this.ops = [];
+    this.dataDirty = false;
+    this.chain = Promise.resolve();
+  }
+
+  private async releaseAll(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    let first: unknown = null;
+    const handles = [...this.readers.values()].map((r) => r.fh);
+    this.readers.clear();
+    if (this.tailFh) handles.push(this.tailFh);
+    this.tailFh = null;
+    for (const fh of handles) await fh.close().catch((err) => (first ??= err));
+    if (this.positionFile) await this.positionFile.close().catch((err) => (first ??= err));
+    this.positionFile = null;
+    if (this.lock) await this.lock.release().catch((err) => (first ??= err));
+    this.lock = null;
+    if (first) throw first;
+  }
+}
+
+function emptySegment(id: number): Segment {
+  return {
+    id,
+    size: 0,
+    entries: 0,
+    payloadBytes: 0,
+    firstTime: 0,
+    maxTime: 0,
+    sealed: false,
+    created: false,
+  };
+}
+
+/** Where a segment's entries end: before its seal, if it has one. */
+function dataEnd(seg: Segment): number {
+  return seg.sealed ? seg.size - SEAL_SIZE : seg.size;
+}
+
+function pickSummary(s: {
+  entries: number;
+  payloadBytes: number;
+  firstTime: number;
+  maxTime: number;
+}) {
+  return {
+    entries: s.entries,
+    payloadBytes: s.payloadBytes,
+    firstTime: s.firstTime,
+    maxTime: s.maxTime,
+  };
+}

@@ -1,0 +1,232 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * THE on-disk format of a queue directory. Everything that reads or writes bytes goes through the
+ * encoders and decoders of this file; nothing else knows an offset.
+ *
+ * Directory:
+ *   <dir>/00000000000000000001.seg   segments, numbered 1, 2, ...; ordered by number, not by name
+ *   <dir>/position                   the head position (two checksummed slots, below)
+ *   <dir>/lock                       the owner's pid as decimal text (see lock-file.ts)
+ *   <dir>/corrupt/                   damaged bytes kept for inspection, never deleted by the queue
+ *
+ * A segment is a sequence of records. All integers are big-endian; u64 values are whole
+ * milliseconds or byte counts below 2^53, stored as two u32 (high, low).
+ *
+ *   0        4      5        8          12                    20         24
+ *   +--------+------+--------+----------+---------------------+----------+-------------------+
+ *   | magic  | kind | 0 0 0  | length   | appendedAt (ms)     | crc32    | payload           |
+ *   | "HHR1" | u8   |reserved| u32      | u64                 | u32      | `length` bytes    |
+ *   +--------+------+--------+----------+---------------------+----------+-------------------+
+ *   crc32 = CRC-32 (zlib) over bytes 0..19 of the header, continued over the payload.
+ *
+ * kind 1 is an entry. kind 2 is the seal: the last record of a segment that was rolled, written
+ * once no more entries go to it. Its payload is the segment summary, so opening a queue reads
+ * one seal per sealed segment instead of every record (open is O(segments)):
+ *
+ *   0              8              16             24             32             40          48
+ *   +--------------+--------------+--------------+--------------+--------------+-----------+
+ *   | segment u64  | dataBytes u64| entries u64  | payloadBytes | firstTime u64| maxTime   |
+ *   |              | (seal offset)|              | u64          | (first entry)| u64       |
+ *   +--------------+--------------+--------------+--------------+--------------+-----------+
+ *   The segment number and the seal's own offset are inside the checksum, so the tail of an
+ *   entry's payload can never pass for the seal of another segment or offset.
+ *
+ * The position file holds two 64-byte slots written alternately (slot = seq % 2), each a
+ * checksummed fixed record; a torn write can only damage the slot being written, and open takes
+ * the valid slot with the higher seq:
+ *
+ *   0        4         8        16        24       32                40              48      56      60     64
+ *   +--------+---------+--------+---------+--------+-----------------+---------------+-------+-------+------+
+ *   | "HHP1" | version | seq    | segment | offset | consumedEntries | consumedBytes | 0     | crc32 | 0    |
+ *   | u32    | u32 = 1 | u64    | u64     | u64    | u64             | u64           | u64   | u32   | u32  |
+ *   +--------+---------+--------+---------+--------+-----------------+---------------+-------+-------+------+
+ *   consumed* count the entries and payload bytes of the head segment already read past, so the
+ *   backlog of a sealed head segment is its summary minus these, without reading it.
+ */
+
+export const RECORD_MAGIC = 0x48485231; // "HHR1"
+export const HEADER_SIZE = 24;
+export const KIND_ENTRY = 1;
+export const KIND_SEAL = 2;
+export const SEAL_PAYLOAD_SIZE = 48;
+export const SEAL_SIZE = HEADER_SIZE + SEAL_PAYLOAD_SIZE;
+export const POSITION_MAGIC = 0x48485031; // "HHP1"
+export const POSITION_VERSION = 1;
+export const POSITION_SLOT_SIZE = 64;
+export const POSITION_FILE_SIZE = 2 * POSITION_SLOT_SIZE;
+export const POSITION_FILE = 'position';
+export const LOCK_FILE = 'lock';
+export const CORRUPT_DIR = 'corrupt';
+const MAX_LENGTH = 0xffffffff;
+const TWO_32 = 0x1_0000_0000;
+
+const SEGMENT_NAME = /^(\d{1,20})\.seg$/;
+
+/** `00000000000000000001.seg`: zero-padded so a listing reads in order, parsed as a number. */
+export function segmentFileName(segment: number): string {
+  return `${String(segment).padStart(20, '0')}.seg`;
+}
+
+/** The segment number of a file name, or null when the name is not a segment. */
+export function parseSegmentFileName(name: string): number | null {
+  const m = SEGMENT_NAME.exec(name);
+  if (!m) return null;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+function writeU64(buf: Buffer, value: number, at: number): void {
+  buf.writeUInt32BE(Math.floor(value / TWO_32), at);
+  buf.writeUInt32BE((value % TWO_32) >>> 0, at + 4);
+}
+
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+}
+
+/** Bytes a record of `payloadLength` takes on disk. */
+export function recordSize(payloadLength: number): number {
+  return HEADER_SIZE + payloadLength;
+}
+
+function clampTime(ms: number): number {
+  return Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.trunc(ms)));
+}
+
+/** One buffer holding the framed record; the payload is copied so later caller edits cannot tear it. */
+export function encodeRecord(kind: number, payload: Uint8Array, appendedAt: number): Buffer {
+  if (payload.length > MAX_LENGTH) throw new RangeError('payload longer than 4 GiB');
+  const buf = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+  buf.writeUInt32BE(RECORD_MAGIC, 0);
+  buf.writeUInt8(kind, 4);
+  buf.writeUInt8(0, 5);
+  buf.writeUInt16BE(0, 6);
+  buf.writeUInt32BE(payload.length, 8);
+  writeU64(buf, clampTime(appendedAt), 12);
+  buf.set(payload, HEADER_SIZE);
+  buf.writeUInt32BE(crc32(buf.subarray(HEADER_SIZE), crc32(buf.subarray(0, 20))), 20);
+  return buf;
+}
+
+export interface RecordHeader {
+  kind: number;
+  length: number;
+  appendedAt: number;
+  crc: number;
+}
+
+/** The header at `at`, or a reason why these bytes cannot start a record. Checks no checksum. */
+export function decodeHeader(buf: Buffer, at: number): RecordHeader | string {
+  if (buf.readUInt32BE(at) !== RECORD_MAGIC) return 'bad magic';
+  const kind = buf.readUInt8(at + 4);
+  if (kind !== KIND_ENTRY && kind !== KIND_SEAL) return `unknown kind ${kind}`;
+  if (buf.readUInt8(at + 5) !== 0 || buf.readUInt16BE(at + 6) !== 0) return 'reserved bytes set';
+  const length = buf.readUInt32BE(at + 8);
+  if (kind === KIND_SEAL && length !== SEAL_PAYLOAD_SIZE) return 'bad seal length';
+  return { kind, length, appendedAt: readU64(buf, at + 12), crc: buf.readUInt32BE(at + 20) };
+}
+
+/** Whether the checksum in `header` matches the header bytes at `at` and the payload. */
+export function checksumMatches(
+  buf: Buffer,
+  at: number,
+  header: RecordHeader,
+  payload: Buffer,
+): boolean {
+  return crc32(payload, crc32(buf.subarray(at, at + 20))) === header.crc;
+}
+
+export interface SegmentSummary {
+  entries: number;
+  payloadBytes: number;
+  /** Append time of the first entry; 0 when the segment has none. */
+  firstTime: number;
+  /** Newest append time of any entry: whole-segment purge compares against it. */
+  maxTime: number;
+}
+
+export function encodeSeal(
+  segment: number,
+  dataBytes: number,
+  s: SegmentSummary,
+  now: number,
+): Buffer {
+  const p = Buffer.alloc(SEAL_PAYLOAD_SIZE);
+  writeU64(p, segment, 0);
+  writeU64(p, dataBytes, 8);
+  writeU64(p, s.entries, 16);
+  writeU64(p, s.payloadBytes, 24);
+  writeU64(p, clampTime(s.firstTime), 32);
+  writeU64(p, clampTime(s.maxTime), 40);
+  return encodeRecord(KIND_SEAL, p, now);
+}
+
+/** The summary in a seal payload, if it belongs to `segment` and sits at `offset`. */
+export function decodeSealPayload(
+  p: Buffer,
+  segment: number,
+  offset: number,
+): SegmentSummary | null {
+  if (p.length !== SEAL_PAYLOAD_SIZE) return null;
+  if (readU64(p, 0) !== segment || readU64(p, 8) !== offset) return null;
+  return {
+    entries: readU64(p, 16),
+    payloadBytes: readU64(p, 24),
+    firstTime: readU64(p, 32),
+    maxTime: readU64(p, 40),
+  };
+}
+
+/** Decodes a whole seal record found at `offset` of a `bytes` buffer of exactly SEAL_SIZE. */
+export function decodeSeal(bytes: Buffer, segment: number, offset: number): SegmentSummary | null {
+  if (bytes.length !== SEAL_SIZE) return null;
+  const h = decodeHeader(bytes, 0);
+  if (typeof h === 'string' || h.kind !== KIND_SEAL) return null;
+  const payload = bytes.subarray(HEADER_SIZE);
+  if (!checksumMatches(bytes, 0, h, payload)) return null;
+  return decodeSealPayload(payload, segment, offset);
+}
+
+export interface PositionRecord {
+  seq: number;
+  segment: number;
+  offset: number;
+  consumedEntries: number;
+  consumedBytes: number;
+}
+
+export function encodePositionSlot(p: PositionRecord): Buffer {
+  const buf = Buffer.alloc(POSITION_SLOT_SIZE);
+  buf.writeUInt32BE(POSITION_MAGIC, 0);
+  buf.writeUInt32BE(POSITION_VERSION, 4);
+  writeU64(buf, p.seq, 8);
+  writeU64(buf, p.segment, 16);
+  writeU64(buf, p.offset, 24);
+  writeU64(buf, p.consumedEntries, 32);
+  writeU64(buf, p.consumedBytes, 40);
+  buf.writeUInt32BE(crc32(buf.subarray(0, 56)), 56);
+  return buf;
+}
+
+export function decodePositionSlot(buf: Buffer): PositionRecord | null {
+  if (buf.length < POSITION_SLOT_SIZE) return null;
+  if (buf.readUInt32BE(0) !== POSITION_MAGIC || buf.readUInt32BE(4) !== POSITION_VERSION)
+    return null;
+  if (crc32(buf.subarray(0, 56)) !== buf.readUInt32BE(56)) return null;
+  return {
+    seq: readU64(buf, 8),
+    segment: readU64(buf, 16),
+    offset: readU64(buf, 24),
+    consumedEntries: readU64(buf, 32),
+    consumedBytes: readU64(buf, 40),
+  };
+}
+
+/** The newer valid slot of a position file's bytes; null when neither slot is valid. */
+export function decodePositionFile(bytes: Buffer): PositionRecord | null {
+  const a = decodePositionSlot(bytes.subarray(0, POSITION_SLOT_SIZE));
+  const b = decodePositionSlot(bytes.subarray(POSITION_SLOT_SIZE, POSITION_FILE_SIZE));
+  if (a && b) return a.seq >= b.seq ? a : b;
+  return a ?? b;
+}
