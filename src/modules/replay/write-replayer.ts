@@ -1,0 +1,304 @@
+import { Logger } from '@nestjs/common';
+import { DEFAULTS } from '../../config/defaults';
+import type { DiskBackedQueue, PurgeResult, QueueEntry } from '../queue/disk-backed-queue';
+import { QueueFullError } from '../queue/errors';
+import { Backoff } from './backoff';
+import { SYSTEM_CLOCK, type Clock } from './clock';
+import type { DeadLetterQueue } from './dead-letter-queue';
+import { classifyError, isPermanent } from './error-classification';
+import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './errors';
+import { ExclusiveLock } from './exclusive-lock';
+import type { NodeClient } from './node-client.interface';
+import { RateLimiter } from './rate-limiter';
+import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
+import type { ReplayLogger } from './replay-logger';
+
+export interface WriteReplayerOptions {
+  /** First back-off delay (seed: retry interval), ms. */
+  retryIntervalMs?: number;
+  /** Back-off ceiling (seed: max retry interval), ms. */
+  retryMaxIntervalMs?: number;
+  /** Entries older than this are dropped by `purgeOld()`, ms. */
+  maxAgeMs?: number;
+  /** Replay bytes per second; <= 0 does not limit. */
+  retryRateLimit?: number;
+  /** Most bytes peeked into one send (one entry is always taken, whatever its size). */
+  replayBatchBytes?: number;
+  /** Optional cap on entries per send. */
+  replayBatchEntries?: number;
+  /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
+  deadLetters?: DeadLetterQueue;
+  logger?: ReplayLogger;
+  /** Back-off jitter share (see Backoff); default 0.5. */
+  jitter?: number;
+  random?: () => number;
+  clock?: Clock;
+}
+
+interface StepResult {
+  /** Payload bytes the node accepted. */
+  bytes: number;
+  /** Entries that left the queue (accepted or dead-lettered). */
+  entries: number;
+}
+
+/**
+ * Replays one node's queue to it: a batch at the head is peeked, rate-limited, sent, and the
+ * head advanced by what the node took. Entries leave strictly in queue order. A refused batch
+ * is bisected so that only the entries the node refuses on their own are dead-lettered.
+ */
+export class WriteReplayer {
+  readonly backoff: Backoff;
+  private readonly limiter: RateLimiter;
+  private readonly lock = new ExclusiveLock();
+  private readonly logger: ReplayLogger;
+  private readonly clock: Clock;
+  private readonly batchBytes: number;
+  private readonly batchEntries: number | undefined;
+  private readonly maxAgeMs: number;
+  private closing = false;
+  private inFlight = false;
+  private lastErrorMessage: string | undefined;
+  private lastSuccess: number | undefined;
+
+  constructor(
+    readonly queue: DiskBackedQueue,
+    private readonly client: NodeClient,
+    private readonly metrics: ReplayMetrics,
+    readonly nodeId: string,
+    private readonly options: WriteReplayerOptions = {},
+  ) {
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.backoff = new Backoff({
+      initialMs: options.retryIntervalMs ?? DEFAULTS.retryIntervalMs,
+      maxMs: options.retryMaxIntervalMs ?? DEFAULTS.retryMaxIntervalMs,
+      jitter: options.jitter,
+      random: options.random,
+    });
+    this.limiter = new RateLimiter(options.retryRateLimit ?? DEFAULTS.retryRateLimit, this.clock);
+    this.logger = options.logger ?? new Logger(`Replay:${nodeId}`);
+    this.batchBytes = options.replayBatchBytes ?? DEFAULTS.replayBatchBytes;
+    this.batchEntries = options.replayBatchEntries;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULTS.maxAgeMs;
+  }
+
+  get deadLetters(): DeadLetterQueue | undefined {
+    return this.options.deadLetters;
+  }
+
+  /** Opens the queue and the dead-letter queue. */
+  async open(): Promise<void> {
+    this.closing = false;
+    await this.queue.open();
+    await this.options.deadLetters?.open();
+  }
+
+  /** Appends to the tail (behind everything queued); counts a full queue and rethrows. */
+  async write(payload: Uint8Array): Promise<void> {
+    try {
+      await this.queue.append(payload);
+    } catch (err) {
+      if (err instanceof QueueFullError) this.metrics.queueFull(this.nodeId);
+      throw err;
+    }
+    this.metrics.appended(this.nodeId, 1, payload.length);
+  }
+
+  /**
+   * Sends one batch from the head. Resolves the bytes the node accepted (0 when the queue is
+   * empty, or when the whole batch was dead-lettered). A transient failure advances past the
+   * entries delivered before it, steps the back-off and rejects with the client's error.
+   */
+  async sendWrite(): Promise<number> {
+    return (await this.lock.run(() => this.step())).bytes;
+  }
+
+  /**
+   * Sends batch after batch while the node answers, until the queue is empty or the replayer
+   * closes. Resolves the bytes sent; rejects with the first failure (after advancing past what
+   * was delivered), so the caller can schedule the back-off.
+   */
+  async drain(): Promise<number> {
+    let total = 0;
+    while (!this.closing) {
+      const { bytes, entries } = await this.lock.run(() => this.step());
+      if (entries === 0) break;
+      total += bytes;
+    }
+    return total;
+  }
+
+  /** Drops entries older than maxAge (and dead letters older than it); counts them. */
+  purgeOld(reason: PurgeReason = 'age'): Promise<PurgeResult> {
+    return this.lock.run(async () => {
+      const cutoff = new Date(this.clock.now() - this.maxAgeMs);
+      const result = await this.queue.purgeOlderThan(cutoff);
+      this.countPurge(result, reason);
+      const dlq = this.options.deadLetters;
+      if (dlq && dlq.count() > 0) {
+        const dropped = await dlq.queue.purgeOlderThan(cutoff);
+        if (dropped.entries > 0) {
+          this.logger.warn(
+            `node ${this.nodeId}: ${dropped.entries} dead letters passed max age, dropped`,
+          );
+          this.metrics.purged(this.nodeId, dropped.entries, reason);
+        }
+      }
+      return result;
+    });
+  }
+
+  /** Drops the whole backlog (operator action); counts it. */
+  purgeAll(reason: PurgeReason = 'operator'): Promise<PurgeResult> {
+    return this.lock.run(async () => {
+      // The latest representable date: every record is older than it.
+      const result = await this.queue.purgeOlderThan(new Date(8.64e15));
+      this.countPurge(result, reason);
+      return result;
+    });
+  }
+
+  /** Moves every dead letter back to the tail of the node's queue; resolves how many. */
+  requeueDeadLetters(): Promise<number> {
+    const dlq = this.options.deadLetters;
+    if (!dlq) return Promise.resolve(0);
+    return this.lock.run(async () => {
+      const moved = await dlq.requeue(this.queue);
+      if (moved > 0) this.logger.log(`node ${this.nodeId}: requeued ${moved} dead letters`);
+      return moved;
+    });
+  }
+
+  /** True while a send (or a purge) runs or waits for its turn. */
+  isBusy(): boolean {
+    return this.lock.busy() || this.inFlight;
+  }
+
+  lastError(): string | undefined {
+    return this.lastErrorMessage;
+  }
+
+  lastSuccessAt(): Date | undefined {
+    return this.lastSuccess === undefined ? undefined : new Date(this.lastSuccess);
+  }
+
+  /**
+   * Stops draining, lets the send in flight finish (or time out in the client), then closes the
+   * queues. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.limiter.close();
+    await this.lock.idle();
+    await this.queue.close();
+    await this.options.deadLetters?.close();
+  }
+
+  private async step(): Promise<StepResult> {
+    if (this.closing) return { bytes: 0, entries: 0 };
+    const entries = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
+    if (entries.length === 0) return { bytes: 0, entries: 0 };
+    this.inFlight = true;
+    try {
+      return await this.deliver(entries);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  /**
+   * Sends `entries` (which are at the head) and acknowledges what the node took. On a refusal
+   * of several entries, the rest is split in halves, each delivered in turn, so order holds
+   * and only the entries refused on their own end up in the dead-letter queue.
+   */
+  private async deliver(entries: QueueEntry[]): Promise<StepResult> {
+    const payloads = entries.map((e) => e.payload);
+    await this.limiter.take(sumBytes(payloads));
+    try {
+      await this.client.send(this.nodeId, payloads);
+    } catch (err) {
+      if (err instanceof ReplayClosedError) throw err;
+      const delivered = Math.min(deliveredBefore(err), entries.length);
+      const done = await this.acknowledge(entries.slice(0, delivered));
+      if (!isPermanent(err) || !this.options.deadLetters) {
+        this.failed(err);
+        throw err;
+      }
+      this.answered();
+      const rest = entries.slice(delivered);
+      if (rest.length === 0) return done;
+      if (rest.length === 1) {
+        await this.deadLetter(rest[0], err);
+        return { bytes: done.bytes, entries: done.entries + 1 };
+      }
+      const mid = Math.ceil(rest.length / 2);
+      const left = await this.deliver(rest.slice(0, mid));
+      const right = await this.deliver(rest.slice(mid));
+      return {
+        bytes: done.bytes + left.bytes + right.bytes,
+        entries: done.entries + left.entries + right.entries,
+      };
+    }
+    const result = await this.acknowledge(entries);
+    this.answered();
+    return result;
+  }
+
+  private async acknowledge(entries: QueueEntry[]): Promise<StepResult> {
+    if (entries.length === 0) return { bytes: 0, entries: 0 };
+    await this.queue.advance(entries.length);
+    const bytes = sumBytes(entries.map((e) => e.payload));
+    this.metrics.replayed(this.nodeId, entries.length, bytes);
+    return { bytes, entries: entries.length };
+  }
+
+  private async deadLetter(entry: QueueEntry, err: PermanentWriteError): Promise<void> {
+    // Kept before the head moves: a crash in between dead-letters twice, never loses it.
+    await this.options.deadLetters!.add(
+      entry.payload,
+      entry.appendedAt,
+      err.response || err.message,
+      err.status,
+    );
+    await this.queue.advance(1);
+    this.metrics.replayError(this.nodeId, 'permanent');
+    this.metrics.deadLettered(this.nodeId, 1);
+    // The node's answer may quote the payload, so only its status goes to the log.
+    this.logger.warn(
+      `node ${this.nodeId}: refused an entry of ${entry.payload.length} bytes handed off at ` +
+        `${new Date(entry.appendedAt).toISOString()} (${err.status ? `HTTP ${err.status}` : err.code}); dead-lettered`,
+    );
+  }
+
+  /** The node answered (accepted or refused the data): it is up, the back-off resets. */
+  private answered(): void {
+    this.lastSuccess = this.clock.now();
+    this.lastErrorMessage = undefined;
+    this.metrics.nodeUp(this.nodeId, true);
+    if (this.backoff.failures() > 0) {
+      this.backoff.reset();
+      this.metrics.backoff(this.nodeId, 0);
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.lastErrorMessage = err instanceof Error ? err.message : String(err);
+    this.metrics.replayError(this.nodeId, classifyError(err));
+    this.metrics.nodeUp(this.nodeId, false);
+    this.metrics.backoff(this.nodeId, this.backoff.next());
+  }
+
+  private countPurge(result: PurgeResult, reason: PurgeReason): void {
+    if (result.entries === 0) return;
+    this.metrics.purged(this.nodeId, result.entries, reason);
+    this.logger.warn(
+      `node ${this.nodeId}: dropped ${result.entries} entries (${result.bytes} bytes), reason ${reason}`,
+    );
+  }
+}
+
+function sumBytes(buffers: Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.length;
+  return n;
+}
