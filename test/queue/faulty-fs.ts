@@ -1,0 +1,73 @@
+import { basename } from 'node:path';
+import {
+  nodeQueueFileSystem,
+  type QueueFileHandle,
+  type QueueFileSystem,
+} from '../../src/modules/queue';
+
+export type FaultOp = 'writev' | 'datasync' | 'sync' | 'truncate' | 'unlink' | 'rename' | 'open';
+
+/** An errno-style error as node:fs raises it. */
+export function errno(code: string): NodeJS.ErrnoException {
+  const err = new Error(`${code}: injected`) as NodeJS.ErrnoException;
+  err.code = code;
+  return err;
+}
+
+/**
+ * node:fs/promises with a hook in front of each call: `fault(op, file)` returns an error to throw
+ * instead of doing the call (or undefined to let it through). `log` records every call in order.
+ */
+export class FaultyFs implements QueueFileSystem {
+  fault: (op: FaultOp, file: string) => Error | undefined = () => undefined;
+  readonly log: string[] = [];
+
+  private check(op: FaultOp, path: string): void {
+    const file = basename(path);
+    this.log.push(`${op} ${file}`);
+    const err = this.fault(op, file);
+    if (err) throw err;
+  }
+
+  async open(path: string, flags: string): Promise<QueueFileHandle> {
+    this.check('open', path);
+    const fh = await nodeQueueFileSystem.open(path, flags);
+    return {
+      read: (b, o, l, p) => fh.read(b, o, l, p),
+      writev: async (bufs, pos) => {
+        this.check('writev', path);
+        return fh.writev(bufs, pos);
+      },
+      datasync: async () => {
+        this.check('datasync', path);
+        return fh.datasync();
+      },
+      sync: async () => {
+        this.check('sync', path);
+        return fh.sync();
+      },
+      truncate: async (len) => {
+        this.check('truncate', path);
+        return fh.truncate(len);
+      },
+      stat: () => fh.stat(),
+      close: () => fh.close(),
+    };
+  }
+
+  mkdir = (p: string) => nodeQueueFileSystem.mkdir(p);
+  readdir = (p: string) => nodeQueueFileSystem.readdir(p);
+  readFile = (p: string) => nodeQueueFileSystem.readFile(p);
+  writeFile = (p: string, d: Uint8Array, f: string) => nodeQueueFileSystem.writeFile(p, d, f);
+  rm = (p: string) => nodeQueueFileSystem.rm(p);
+
+  async unlink(path: string): Promise<void> {
+    this.check('unlink', path);
+    return nodeQueueFileSystem.unlink(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.check('rename', from);
+    return nodeQueueFileSystem.rename(from, to);
+  }
+}
