@@ -36,23 +36,37 @@ export class RawBodyParser implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const limit = this.config.maxBodySize;
     const raw = (_request: FastifyRequest, payload: IncomingMessage) => readBody(payload, limit);
-    fastify.removeContentTypeParser(['text/plain', 'application/json']);
+    // Nest registered JSON and form parsers for every route; the InfluxDB routes need the
+    // bytes instead, other routes keep getting parsed objects.
+    fastify.removeContentTypeParser(['text/plain', 'application/json', FORM]);
     fastify.addContentTypeParser(['*', 'text/plain'], raw);
-    fastify.addContentTypeParser(
-      'application/json',
-      async (request: FastifyRequest, payload: IncomingMessage) => {
-        const body = await readBody(payload, limit);
-        if (RAW_ROUTES.has(request.routeOptions.url ?? '') || body instanceof OversizeBody)
-          return body;
-        if (body.length === 0) return undefined;
-        try {
-          return JSON.parse(body.toString('utf8')) as unknown;
-        } catch {
-          throw Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 });
-        }
-      },
-    );
+    fastify.addContentTypeParser('application/json', structured(limit, parseJson));
+    fastify.addContentTypeParser(FORM, structured(limit, parseForm));
   }
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** A parser that keeps the raw bytes on the InfluxDB routes and parses the body elsewhere. */
+function structured(limit: number, parse: (text: string) => unknown) {
+  return async (request: FastifyRequest, payload: IncomingMessage): Promise<unknown> => {
+    const body = await readBody(payload, limit);
+    if (RAW_ROUTES.has(request.routeOptions.url ?? '') || body instanceof OversizeBody) return body;
+    if (body.length === 0) return undefined;
+    return parse(body.toString('utf8'));
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 });
+  }
+}
+
+function parseForm(text: string): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(text));
 }
 
 /**

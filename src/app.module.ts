@@ -1,0 +1,86 @@
+import { DynamicModule, Global, LoggerService, LogLevel, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { handoffConfig, validateHandoffEnv } from './config';
+import { HANDOFF_CONFIG } from './config/handoff-config.constants';
+import type { HandoffConfig } from './config/handoff-config.interface';
+import { AdminModule } from './modules/admin/admin.module';
+import { HealthRoutesModule } from './modules/health/health-routes.module';
+import { InfluxNodeClient } from './modules/relay/influx-node-client';
+import { RelayModule } from './modules/relay/relay.module';
+import { ReplayModule } from './modules/replay/replay.module';
+
+/**
+ * Makes the resolved config and the hand-off service visible to every module of the app (relay,
+ * admin, health, metrics), so each of them is mounted by one line below and none imports
+ * `ReplayModule` again (which would open every queue a second time).
+ */
+@Global()
+@Module({})
+class HandoffCoreModule {
+  static forRoot(config: HandoffConfig, replay: DynamicModule): DynamicModule {
+    return {
+      module: HandoffCoreModule,
+      imports: [replay],
+      providers: [{ provide: HANDOFF_CONFIG, useValue: config }],
+      exports: [replay, HANDOFF_CONFIG],
+    };
+  }
+}
+
+/**
+ * The standalone relay app. `config` is validated by `main.ts` before this module is built, so a
+ * bad configuration never gets as far as opening a queue.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: HandoffConfig): DynamicModule {
+    // One client for both paths: live writes and replays share each node's keep-alive sockets.
+    const client = new InfluxNodeClient(config.nodes, {
+      timeoutMs: config.writeTimeoutMs,
+      maxRequestBytes: config.maxBodySize,
+    });
+    const replay = ReplayModule.forRoot({ config, client });
+    return {
+      module: AppModule,
+      imports: [
+        // Only the app owns ConfigModule.forRoot; the library never calls it. Variables come from
+        // the environment alone (no .env file), the same source main.ts validated.
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [handoffConfig],
+          validate: (env) => {
+            validateHandoffEnv(env);
+            return env;
+          },
+        }),
+        HandoffCoreModule.forRoot(config, replay),
+        RelayModule.forRoot({ client }),
+        // ---- Operator, health and metrics routes (owned by their modules' engineer) ----------
+        AdminModule,
+        HealthRoutesModule,
+        // MetricsModule goes here: PrometheusModule.register + HandoffMetricsModule +
+        // HttpMetricsModule (and REPLAY_METRICS is then found globally by the replayer).
+        // -----------------------------------------------------------------------------------
+      ],
+    };
+  }
+}
+
+/**
+ * The relay app on the Fastify adapter, initialised but not listening: `main.ts` and the tests
+ * build it the same way. The adapter's own body limit matches HH_MAX_BODY_SIZE (the relay's
+ * parser enforces it with an InfluxDB-style 413).
+ */
+export async function createRelayApp(
+  config: HandoffConfig,
+  options: { logger?: LoggerService | LogLevel[] | false } = {},
+): Promise<NestFastifyApplication> {
+  return NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter({ bodyLimit: config.maxBodySize }),
+    { logger: options.logger },
+  );
+}

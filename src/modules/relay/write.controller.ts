@@ -1,0 +1,81 @@
+import { Body, Controller, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { WriteConsistency } from '../../config/defaults';
+import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
+import type { HandoffConfig } from '../../config/handoff-config.interface';
+import { RelayAuthGuard } from './auth.guard';
+import { BadWriteBodyError } from './errors';
+import { InfluxHttpError } from './influx-error';
+import { OversizeBody, type RawBody } from './raw-body.parser';
+import { checkGzipBody, contentEncodingOf } from './write-body';
+import { WriteFanoutService } from './write-fanout.service';
+import { PRECISIONS, type Precision } from './write-target';
+
+const CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
+
+/** InfluxDB 1.x `POST /write`, fanned out to every node; errors in InfluxDB's JSON shape. */
+@Controller()
+@UseGuards(RelayAuthGuard)
+export class WriteController {
+  constructor(
+    private readonly fanout: WriteFanoutService,
+    @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
+  ) {}
+
+  @Post('write')
+  @HttpCode(204)
+  async write(
+    @Req() request: FastifyRequest,
+    @Query() query: Record<string, unknown>,
+    @Body() body: RawBody | undefined,
+  ): Promise<void> {
+    const db = text(query.db);
+    if (!db) throw new InfluxHttpError(400, 'database is required');
+    const precision = text(query.precision) ?? '';
+    if (precision && !PRECISIONS.includes(precision as Precision)) {
+      throw new InfluxHttpError(
+        400,
+        `invalid precision ${JSON.stringify(precision)} (use n, u, ms, s, m or h)`,
+      );
+    }
+    const consistency = (text(query.consistency) ??
+      this.config.writeConsistency) as WriteConsistency;
+    if (!CONSISTENCIES.includes(consistency)) {
+      throw new InfluxHttpError(
+        400,
+        `invalid consistency ${JSON.stringify(consistency)} (use any, one, quorum or all)`,
+      );
+    }
+    if (body instanceof OversizeBody) {
+      throw new InfluxHttpError(413, `request body too large: the limit is ${body.limit} bytes`);
+    }
+    const encoding = contentEncodingOf(request.headers['content-encoding']);
+    if (!encoding)
+      throw new InfluxHttpError(415, 'unsupported content encoding (use gzip or none)');
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+    // Nothing to write: InfluxDB answers 204 to an empty body, and nothing is handed off.
+    if (bytes.length === 0) return;
+    if (encoding === 'gzip') {
+      try {
+        await checkGzipBody(bytes, this.config.maxBodySize);
+      } catch (err) {
+        if (err instanceof BadWriteBodyError) throw new InfluxHttpError(err.status, err.message);
+        throw err;
+      }
+    }
+    const { verdict } = await this.fanout.write({
+      target: { db, rp: text(query.rp) ?? '', precision: precision as Precision | '' },
+      body: bytes,
+      encoding,
+      consistency,
+    });
+    if (verdict.status !== 204)
+      throw new InfluxHttpError(verdict.status, verdict.error ?? 'write failed');
+  }
+}
+
+/** A query parameter as one non-empty string (the first, when repeated). */
+function text(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first.length > 0 ? first : undefined;
+}

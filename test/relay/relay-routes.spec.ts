@@ -1,0 +1,335 @@
+import { gzipSync } from 'node:zlib';
+import request from 'supertest';
+import { FakeInfluxNode } from './fake-influx-node';
+import { startRelay, type RunningRelay } from './relay-app';
+
+const TOKEN = 'relay-secret';
+
+describe('relay routes (through a real socket)', () => {
+  let a: FakeInfluxNode;
+  let b: FakeInfluxNode;
+  let relay: RunningRelay;
+
+  beforeEach(async () => {
+    a = await new FakeInfluxNode().start();
+    b = await new FakeInfluxNode().start();
+  });
+
+  afterEach(async () => {
+    await relay?.close();
+    await a.stop();
+    await b.stop();
+  });
+
+  const nodes = () => [
+    { id: 'a', url: a.url },
+    { id: 'b', url: b.url },
+  ];
+
+  describe('POST /write', () => {
+    beforeEach(async () => {
+      relay = await startRelay(nodes(), { maxBodySize: 1000 });
+    });
+
+    it('sends the body byte for byte to every node with db, rp and precision, and answers 204', async () => {
+      const body = 'cpu,host=h1 value=1 1700000000\ncpu,host=h2 value=2 1700000000';
+      await request(relay.url)
+        .post('/write?db=tele&rp=week&precision=s')
+        .set('content-type', 'text/plain')
+        .send(body)
+        .expect(204);
+      for (const node of [a, b]) {
+        expect(node.writes).toHaveLength(1);
+        expect(node.writes[0].query.toString()).toBe('db=tele&rp=week&precision=s');
+        expect(node.writes[0].text).toBe(body);
+      }
+    });
+
+    it('accepts any content type, or none, as line protocol', async () => {
+      for (const type of [
+        'application/octet-stream',
+        'application/x-www-form-urlencoded',
+        'application/json',
+      ]) {
+        await request(relay.url)
+          .post('/write?db=d')
+          .set('content-type', type)
+          .send('m v=1')
+          .expect(204);
+      }
+      expect(a.writes.map((w) => w.text)).toEqual(['m v=1', 'm v=1', 'm v=1']);
+    });
+
+    it('passes a gzip body through still gzipped', async () => {
+      const gz = gzipSync(Buffer.from('mem v=1\n'));
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-encoding', 'gzip')
+        .set('content-type', 'text/plain')
+        .send(gz)
+        .expect(204);
+      expect(a.writes[0].headers['content-encoding']).toBe('gzip');
+      expect(a.writes[0].raw.equals(gz)).toBe(true);
+    });
+
+    it('answers 400 to a gzip body that does not inflate, and sends nothing', async () => {
+      const res = await request(relay.url)
+        .post('/write?db=d')
+        .set('content-encoding', 'gzip')
+        .set('content-type', 'text/plain')
+        .send(Buffer.from('definitely not gzip'))
+        .expect(400);
+      expect(res.body.error).toMatch(/decompress/);
+      expect(a.writes).toHaveLength(0);
+    });
+
+    it('answers 413 in InfluxDB JSON to a body over HH_MAX_BODY_SIZE', async () => {
+      const res = await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send('x'.repeat(1001))
+        .expect(413);
+      expect(res.body).toEqual({ error: expect.stringMatching(/too large/) });
+      expect(a.writes).toHaveLength(0);
+    });
+
+    it('answers 413 to a gzip body that inflates past HH_MAX_BODY_SIZE', async () => {
+      const gz = gzipSync(Buffer.from('m v=1\n'.repeat(500)));
+      expect(gz.length).toBeLessThan(1000);
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-encoding', 'gzip')
+        .set('content-type', 'text/plain')
+        .send(gz)
+        .expect(413);
+    });
+
+    it('answers 400 "database is required" without db', async () => {
+      const res = await request(relay.url)
+        .post('/write')
+        .set('content-type', 'text/plain')
+        .send('m v=1')
+        .expect(400);
+      expect(res.body).toEqual({ error: 'database is required' });
+    });
+
+    it('answers 400 to an unknown precision or consistency', async () => {
+      await request(relay.url)
+        .post('/write?db=d&precision=q')
+        .set('content-type', 'text/plain')
+        .send('m v=1')
+        .expect(400);
+      await request(relay.url)
+        .post('/write?db=d&consistency=most')
+        .set('content-type', 'text/plain')
+        .send('m v=1')
+        .expect(400);
+      expect(a.writes).toHaveLength(0);
+    });
+
+    it('passes the node JSON error with 400 when a node rejects the data, and queues nothing', async () => {
+      b.responder = (_req, res) =>
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"error":"unable to parse \'bad\': missing fields"}');
+      const res = await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send('bad')
+        .expect(400);
+      expect(res.body).toEqual({ error: "unable to parse 'bad': missing fields" });
+      expect(relay.handoff.backlog('b').entries).toBe(0);
+      expect(relay.handoff.backlog('a').entries).toBe(0);
+    });
+  });
+
+  describe('consistency', () => {
+    const write = (consistency?: string) =>
+      request(relay.url)
+        .post(`/write?db=d${consistency ? `&consistency=${consistency}` : ''}`)
+        .set('content-type', 'text/plain')
+        .send('m v=1');
+
+    beforeEach(async () => {
+      relay = await startRelay(nodes());
+      b.responder = (_req, res) => res.writeHead(500).end('{"error":"engine down"}');
+    });
+
+    it('any: 204 with a node failing, and its copy handed off', async () => {
+      await write('any').expect(204);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+      expect(relay.handoff.backlog('a').entries).toBe(0);
+    });
+
+    it('one: 204 when one node took the write live', async () => {
+      await write('one').expect(204);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+    });
+
+    it('quorum of two: 500 partial write with one node failing, the miss still handed off', async () => {
+      const res = await write('quorum').expect(500);
+      expect(res.body.error).toMatch(/^partial write/);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+    });
+
+    it('all: 500 partial write with one node failing, the miss still handed off', async () => {
+      const res = await write('all').expect(500);
+      expect(res.body.error).toMatch(/^partial write: consistency all needs 2 of 2 nodes, 1 took/);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+    });
+
+    it('all: 204 when every node took it', async () => {
+      b.responder = (_req, res) => res.writeHead(204).end();
+      await write('all').expect(204);
+    });
+
+    it('one: 500 when no node took it live; both copies handed off', async () => {
+      a.responder = (_req, res) => res.writeHead(503).end();
+      await write('one').expect(500);
+      expect(relay.handoff.backlog('a').entries).toBe(1);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+    });
+
+    it('defaults to HH_WRITE_CONSISTENCY (any)', async () => {
+      await write().expect(204);
+    });
+
+    it('sends a write behind the queue of a backlogged node, never past it', async () => {
+      await write().expect(204); // b fails: handed off
+      b.responder = (_req, res) => res.writeHead(204).end();
+      const liveBefore = b.writes.length;
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send('m v=2')
+        .expect(204);
+      expect(b.writes.length).toBe(liveBefore); // not sent live: queued behind v=1
+      expect(relay.handoff.backlog('b').entries).toBe(2);
+      await relay.handoff.replayNow('b');
+      expect(b.writes.slice(liveBefore).map((w) => w.text)).toEqual(['m v=1\nm v=2\n']);
+      expect(relay.handoff.backlog('b').entries).toBe(0);
+    });
+  });
+
+  describe('hand-off that cannot be stored', () => {
+    it('answers 503 naming the node and reason when its queue is full', async () => {
+      relay = await startRelay(nodes(), { maxSize: 64 * 1024, maxSegmentSize: 16 * 1024 });
+      b.responder = (_req, res) => res.writeHead(503).end();
+      const line = `m,tag=${'x'.repeat(4000)} v=1\n`;
+      let res: request.Response | undefined;
+      for (let i = 0; i < 40; i += 1) {
+        res = await request(relay.url)
+          .post('/write?db=d')
+          .set('content-type', 'text/plain')
+          .send(line);
+        if (res.status !== 204) break;
+      }
+      expect(res?.status).toBe(503);
+      expect(res?.body.error).toMatch(/node b: ERR_QUEUE_FULL/);
+    });
+  });
+
+  describe('auth', () => {
+    beforeEach(async () => {
+      relay = await startRelay(nodes(), { authToken: TOKEN });
+    });
+    const post = () => request(relay.url).post('/write?db=d').set('content-type', 'text/plain');
+
+    it('answers 401 in InfluxDB JSON without credentials', async () => {
+      const res = await post().send('m v=1').expect(401);
+      expect(res.body).toEqual({ error: expect.any(String) });
+      expect(a.writes).toHaveLength(0);
+    });
+
+    it('answers 401 to a wrong token', async () => {
+      await post().set('authorization', 'Bearer wrong').send('m v=1').expect(401);
+      await post().set('authorization', `Bearer ${TOKEN}x`).send('m v=1').expect(401);
+      await request(relay.url).post(`/write?db=d&u=me&p=nope`).send('m v=1').expect(401);
+      expect(a.writes).toHaveLength(0);
+    });
+
+    it('takes the token as Bearer, Token, Basic password, or u/p', async () => {
+      await post().set('authorization', `Bearer ${TOKEN}`).send('m v=1').expect(204);
+      await post().set('authorization', `Token ${TOKEN}`).send('m v=2').expect(204);
+      const basic = Buffer.from(`anyone:${TOKEN}`).toString('base64');
+      await post().set('authorization', `Basic ${basic}`).send('m v=3').expect(204);
+      await request(relay.url)
+        .post(`/write?db=d&u=anyone&p=${TOKEN}`)
+        .set('content-type', 'text/plain')
+        .send('m v=4')
+        .expect(204);
+      expect(a.writes.map((w) => w.text)).toEqual(['m v=1', 'm v=2', 'm v=3', 'm v=4']);
+    });
+
+    it('guards /query too', async () => {
+      await request(relay.url).get('/query?q=SHOW+DATABASES').expect(401);
+    });
+
+    it('keeps /ping open', async () => {
+      await request(relay.url).get('/ping').expect(204);
+    });
+
+    it('never forwards the relay token to a node', async () => {
+      await request(relay.url).get(`/query?q=SHOW+DATABASES&u=me&p=${TOKEN}`).expect(204);
+      expect(a.requests[0].query.get('p')).toBeNull();
+      expect(a.requests[0].query.get('q')).toBe('SHOW DATABASES');
+    });
+  });
+
+  describe('/ping and /query', () => {
+    beforeEach(async () => {
+      relay = await startRelay(nodes());
+    });
+
+    it('answers /ping with 204 and InfluxDB version headers, for GET and HEAD', async () => {
+      for (const res of [
+        await request(relay.url).get('/ping'),
+        await request(relay.url).head('/ping'),
+      ]) {
+        expect(res.status).toBe(204);
+        expect(res.headers['x-influxdb-version']).toMatch(/^1\.8\.\d+-hh$/);
+        expect(res.headers['x-influxdb-build']).toBe('OSS');
+      }
+    });
+
+    it('passes GET /query to the first node and streams its status, type and body back', async () => {
+      a.responder = (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"results":[{"statement_id":0}]}');
+      const res = await request(relay.url).get('/query?db=d&q=SELECT+1').expect(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.body).toEqual({ results: [{ statement_id: 0 }] });
+      expect(a.requests).toHaveLength(1);
+      expect(b.requests).toHaveLength(0);
+    });
+
+    it('passes a POST /query form body through', async () => {
+      a.responder = (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[]}');
+      await request(relay.url)
+        .post('/query')
+        .type('form')
+        .send({ q: 'CREATE DATABASE x' })
+        .expect(200);
+      expect(a.requests[0].method).toBe('POST');
+      expect(a.requests[0].text).toBe('q=CREATE%20DATABASE%20x');
+      expect(a.requests[0].headers['content-type']).toBe('application/x-www-form-urlencoded');
+    });
+
+    it('asks the next node when the first does not answer', async () => {
+      await a.stop();
+      b.responder = (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[]}');
+      await request(relay.url).get('/query?q=SHOW+DATABASES').expect(200);
+      expect(b.requests).toHaveLength(1);
+    });
+
+    it('answers 503 when no node answers', async () => {
+      await a.stop();
+      await b.stop();
+      const res = await request(relay.url).get('/query?q=SHOW+DATABASES').expect(503);
+      expect(res.body.error).toMatch(/no node answered/);
+    });
+  });
+});
