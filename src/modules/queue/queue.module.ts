@@ -1,0 +1,80 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
+import type { HandoffConfig } from '../../config/handoff-config.interface';
+import type { DiskBackedQueue } from './disk-backed-queue';
+import { HandoffQueueRegistry } from './handoff-queue-registry';
+import { QueueCoreModule } from './queue-core.module';
+import type { QueueModuleAsyncOptions, QueueModuleOptions } from './queue-module-options.interface';
+import { queueOptionsFromConfig } from './queue-options-from-config';
+import { getHandoffQueueToken, QUEUE_MODULE_OPTIONS } from './queue.constants';
+
+/**
+ * Per-node DiskBackedQueues for Nest. Call one `forRoot*()` once in the application (it is
+ * global: the registry is then injectable everywhere as HandoffQueueRegistry or QueueRegistry),
+ * and `registerQueue(...nodeIds)` wherever a module wants queues injected by
+ * `@InjectHandoffQueue(nodeId)`. Every queue is closed on application shutdown.
+ */
+@Module({})
+export class QueueModule {
+  /** Static options: `{ dataDir, queueOptions }`. */
+  static forRoot(options: QueueModuleOptions): DynamicModule {
+    return QueueModule.root([{ provide: QUEUE_MODULE_OPTIONS, useValue: options }]);
+  }
+
+  /** Options from a factory (e.g. one that reads ConfigService). */
+  static forRootAsync(options: QueueModuleAsyncOptions): DynamicModule {
+    return QueueModule.root(
+      [
+        {
+          provide: QUEUE_MODULE_OPTIONS,
+          useFactory: options.useFactory,
+          inject: options.inject ?? [],
+        },
+      ],
+      options.imports,
+    );
+  }
+
+  /**
+   * Options from the resolved HH_* configuration (HANDOFF_CONFIG): data dir, max size, segment
+   * size and fsync policy. `imports` when HANDOFF_CONFIG is not provided globally.
+   */
+  static forRootFromConfig(extra: Pick<QueueModuleAsyncOptions, 'imports'> = {}): DynamicModule {
+    return QueueModule.forRootAsync({
+      imports: extra.imports,
+      inject: [HANDOFF_CONFIG],
+      useFactory: (config: HandoffConfig) => queueOptionsFromConfig(config),
+    });
+  }
+
+  /**
+   * One provider per node, under `getHandoffQueueToken(id)`: the node's queue, opened (the
+   * application does not start if a queue cannot be opened). Invalid ids throw here.
+   */
+  static registerQueue(...nodeIds: string[]): DynamicModule {
+    const providers: Provider<Promise<DiskBackedQueue>>[] = [...new Set(nodeIds)].map((id) => ({
+      provide: getHandoffQueueToken(id),
+      useFactory: (registry: HandoffQueueRegistry) => registry.get(id),
+      inject: [HandoffQueueRegistry],
+    }));
+    return {
+      module: QueueModule,
+      imports: [QueueCoreModule],
+      providers,
+      exports: providers,
+    };
+  }
+
+  private static root(
+    optionsProviders: Provider[],
+    imports: QueueModuleAsyncOptions['imports'] = [],
+  ): DynamicModule {
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [...imports, QueueCoreModule],
+      providers: optionsProviders,
+      exports: [QUEUE_MODULE_OPTIONS, QueueCoreModule],
+    };
+  }
+}
