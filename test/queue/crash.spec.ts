@@ -85,10 +85,9 @@ describe('crash safety', () => {
       );
       expect(missing).toEqual([]);
       next = Math.max(maxAcked, intendedThrough, seqs.at(-1) ?? -1) + 1;
-      // Appends beyond `next` were never resolved nor on disk; later rounds start afresh after them.
-      acked = new Set(
-        [...acked].filter((s) => !present.has(s) && s > Math.max(advancedThrough, intendedThrough)),
-      );
+      // What is on disk now must stay there until a later child advances past it.
+      acked = present;
+      passed = seqs.length > 0 ? seqs[0] - 1 : next - 1;
     }
   });
 });

@@ -21,6 +21,8 @@ export function errno(code: string): NodeJS.ErrnoException {
 export class FaultyFs implements QueueFileSystem {
   fault: (op: FaultOp, file: string) => Error | undefined = () => undefined;
   readonly log: string[] = [];
+  /** Also log reads as `read <file> <length>` (off by default: drains read a lot). */
+  logReads = false;
 
   private check(op: FaultOp, path: string): void {
     const file = basename(path);
@@ -33,7 +35,10 @@ export class FaultyFs implements QueueFileSystem {
     this.check('open', path);
     const fh = await nodeQueueFileSystem.open(path, flags);
     return {
-      read: (b, o, l, p) => fh.read(b, o, l, p),
+      read: (b, o, l, p) => {
+        if (this.logReads) this.log.push(`read ${basename(path)} ${l}`);
+        return fh.read(b, o, l, p);
+      },
       writev: async (bufs, pos) => {
         this.check('writev', path);
         return fh.writev(bufs, pos);
