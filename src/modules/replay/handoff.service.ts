@@ -56,6 +56,8 @@ interface NodeEntry {
   paused: boolean;
   /** A scheduled replay run is in progress (its timer already fired). */
   running: boolean;
+  /** An inactive node's directory is being deleted. */
+  retiring?: boolean;
 }
 
 /**
@@ -258,18 +260,30 @@ export class HandoffService
   }
 
   private async start(): Promise<void> {
-    await fs.mkdir(this.config.dataDir, { recursive: true });
+    // Every id is checked before any path is built from one.
     for (const node of this.config.nodes) {
       if (!isValidNodeId(node.id)) throw new InvalidNodeIdError(node.id);
-      const entry = await this.openNode({
-        id: node.id,
-        url: node.url,
-        configured: true,
-        client: this.client,
-      });
-      if (node.url) await writeNodeRecord(entry.replayer.queue.dir, { id: node.id, url: node.url });
     }
-    await this.adoptInactiveNodes();
+    try {
+      await fs.mkdir(this.config.dataDir, { recursive: true });
+      for (const node of this.config.nodes) {
+        const entry = await this.openNode({
+          id: node.id,
+          url: node.url,
+          configured: true,
+          client: this.client,
+        });
+        if (node.url) {
+          await writeNodeRecord(entry.replayer.queue.dir, { id: node.id, url: node.url });
+        }
+      }
+      await this.adoptInactiveNodes();
+    } catch (err) {
+      // Nest runs no shutdown hooks after a failed init: release the queue locks taken so far.
+      await Promise.allSettled([...this.entries.values()].map((e) => e.replayer.close()));
+      this.entries.clear();
+      throw err;
+    }
   }
 
   /** Queue directories of nodes no longer configured: drained if they can be, else aged out. */
@@ -396,7 +410,9 @@ export class HandoffService
 
   /** (Re-)arms the node's retry timeout with `delayMs`. */
   private arm(entry: NodeEntry, delayMs: number): void {
-    if (!this.scheduling || this.stopping || entry.paused || !entry.client) return;
+    if (!this.scheduling || this.stopping || entry.paused || entry.retiring || !entry.client) {
+      return;
+    }
     if (this.entries.get(entry.id) !== entry) return;
     this.disarm(entry);
     const name = replayTimeoutName(entry.id);
@@ -452,16 +468,20 @@ export class HandoffService
 
   /** Removes an inactive node's directory once its queue and dead letters are empty. */
   private async retireIfEmpty(entry: NodeEntry): Promise<void> {
-    if (entry.configured || this.entries.get(entry.id) !== entry) return;
+    if (entry.configured || entry.retiring || this.entries.get(entry.id) !== entry) return;
     const dlq = entry.replayer.deadLetters;
     if (entry.replayer.queue.backlog().entries > 0 || (dlq && dlq.count() > 0)) return;
+    entry.retiring = true;
     this.disarm(entry);
-    this.entries.delete(entry.id);
-    await entry.replayer.close();
-    await dlq?.queue.remove();
-    await entry.replayer.queue.remove();
-    // Leftovers the queue does not own (node.json).
-    await fs.rm(entry.replayer.queue.dir, { recursive: true, force: true });
+    try {
+      await entry.replayer.close();
+      await dlq?.queue.remove();
+      await entry.replayer.queue.remove();
+      // Leftovers the queue does not own (node.json).
+      await fs.rm(entry.replayer.queue.dir, { recursive: true, force: true });
+    } finally {
+      this.entries.delete(entry.id);
+    }
     this.logger.log(`node ${entry.id}: removed node's queue directory is empty, deleted`);
   }
 

@@ -239,9 +239,8 @@ export class WriteReplayer {
         entries: done.entries + left.entries + right.entries,
       };
     }
-    const result = await this.acknowledge(entries);
     this.answered();
-    return result;
+    return this.acknowledge(entries);
   }
 
   private async acknowledge(entries: QueueEntry[]): Promise<StepResult> {

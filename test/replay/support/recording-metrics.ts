@@ -58,9 +58,16 @@ export class RecordingMetrics implements ReplayMetrics {
     return new Promise((resolve) => this.waiters.push({ match: m, resolve }));
   }
 
+  /** Resolves once `predicate` holds, checked now and after every call. */
+  until(predicate: () => boolean): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ match: () => predicate(), resolve }));
+  }
+
   private record(method: keyof ReplayMetrics, args: unknown[]): void {
     const call = { method, args };
     this.calls.push(call);
+    // Waiters run after the push so that `until` predicates see this call.
     this.waiters = this.waiters.filter((w) => {
       if (!w.match(call)) return true;
       w.resolve();
