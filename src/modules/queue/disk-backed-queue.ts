@@ -429,7 +429,7 @@ export class DiskBackedQueue {
     const fh = this.tailFh;
     const bytes = batch.reduce((n, op) => n + op.buf.length, 0);
     if (this.failure || !fh) {
-      this.releaseReservation(bytes);
+      this.releaseReservation(seg, bytes);
       for (const op of batch) op.waiter.reject(this.failure ?? new QueueNotOpenError(this.dir));
       return;
     }
@@ -440,7 +440,7 @@ export class DiskBackedQueue {
         seg.size,
       );
     } catch (err) {
-      this.releaseReservation(bytes);
+      this.releaseReservation(seg, bytes);
       for (const op of batch) op.waiter.reject(err);
       try {
         // Cut what part of the batch reached the file, so nothing later sits behind a hole.
@@ -454,7 +454,6 @@ export class DiskBackedQueue {
       try {
         await fh.datasync();
       } catch (err) {
-        this.releaseReservation(0);
         for (const op of batch) op.waiter.reject(err);
         this.fail(err);
         return;
@@ -479,10 +478,11 @@ export class DiskBackedQueue {
   }
 
   /** A failed batch gives its reservation back; a roll it caused stays (an underfull segment). */
-  private releaseReservation(bytes: number): void {
+  private releaseReservation(seg: Segment, bytes: number): void {
     this.reservedUsage -= bytes;
-    const tail = this.segments[this.segments.length - 1];
-    this.tailReserved = Math.max(tail.size, this.tailReserved - bytes);
+    if (seg === this.segments[this.segments.length - 1]) {
+      this.tailReserved = Math.max(seg.size, this.tailReserved - bytes);
+    }
   }
 
   private async roll(from: Segment, to: Segment): Promise<void> {
@@ -491,7 +491,14 @@ export class DiskBackedQueue {
       const fh = this.tailFh;
       if (!fh) throw new QueueNotOpenError(this.dir);
       const seal = encodeSeal(from.id, from.size, from, this.now());
-      await writeAll(fh, [seal], from.size);
+      try {
+        await writeAll(fh, [seal], from.size);
+      } catch (err) {
+        // A full disk meets the seal as often as an entry: treat it like a failed append.
+        await fh.truncate(from.size);
+        this.abortRoll(from, err);
+        return;
+      }
       // The sealed segment's data gets no timer tick any more: make it durable now.
       if (this.fsync !== 'never') await fh.datasync();
       from.size += seal.length;
@@ -505,6 +512,21 @@ export class DiskBackedQueue {
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * Gives up a roll whose seal could not be written: `from` stays the tail, and every append
+   * queued behind the roll (all meant for later segments) rejects with the same error; the next
+   * append tries the roll again.
+   */
+  private abortRoll(from: Segment, err: unknown): void {
+    this.ops = this.ops.filter((op) => {
+      if (op.kind === 'append') op.waiter.reject(err);
+      return op.kind === 'sync';
+    });
+    this.segments.splice(this.segmentIndex(from.id) + 1);
+    this.tailReserved = from.size;
+    this.reservedUsage = this.usage;
   }
 
   private async syncTail(waiter: Waiter): Promise<void> {
