@@ -1,0 +1,373 @@
+/**
+ * DiskBackedQueue benchmark: every figure beside a baseline measured in the same run.
+ *
+ *   npm run bench:queue                                  # 1 GiB, the goals of the design
+ *   BENCH_QUEUE_BYTES=64MiB npm run bench:queue          # a quick run
+ *
+ * Env: BENCH_QUEUE_BYTES (default 1GiB: append, drain, open, RSS), BENCH_QUEUE_ALWAYS_BYTES
+ * (default the smaller of 128MiB and BENCH_QUEUE_BYTES: the 'always' fsync pair, which runs at
+ * disk-flush speed), BENCH_QUEUE_DIR (parent of the scratch directory, default os.tmpdir()).
+ *
+ * The drain with its RSS samples runs in a child process (this file with --drain-child), so the
+ * "empty process" RSS it is compared with is a clean one, not this process after 1 GiB of writes.
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSize } from '../src/config/parse-size';
+import { DiskBackedQueue, type DiskBackedQueueOptions } from '../src/modules/queue';
+import { formatBytes, msSince, printTable, type BenchRow } from './bench-table';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+const ENTRY_SIZE = 1 * KiB;
+/** Appends in flight at once for the 'interval' run: how a server with many requests drives it. */
+const APPEND_WINDOW = 256;
+/** Concurrent appenders (each awaiting its own append) for the 'always' run. */
+const ALWAYS_APPENDERS = 64;
+/** The plain-fs baselines write in chunks of this size. */
+const WRITE_CHUNK = 64 * KiB;
+/** The plain sequential read uses the queue reader's window size (segment-reader.ts). */
+const READ_CHUNK = 256 * KiB;
+/** Bytes per peek() in the batched drain: the replayer's default batch (HH_REPLAY_BATCH_BYTES). */
+const PEEK_BYTES = 1 * MiB;
+const SEGMENT_SIZE = 10 * MiB;
+const RSS_SAMPLE_MS = 5;
+const OPEN_REPEATS = 3;
+
+function envBytes(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return parseSize(raw);
+}
+
+/** 64 distinct random 1 KiB payloads; their concatenation is the 64 KiB baseline chunk. */
+const PAYLOADS = Array.from({ length: WRITE_CHUNK / ENTRY_SIZE }, () => randomBytes(ENTRY_SIZE));
+const CHUNK = Buffer.concat(PAYLOADS);
+
+function queueOptions(fsync: DiskBackedQueueOptions['fsync'], bytes: number) {
+  // Room for the framing and seals on top of the payload bytes.
+  return { fsync, maxSegmentSize: SEGMENT_SIZE, maxSize: bytes * 2 + 64 * MiB };
+}
+
+// ------------------------------------------------------------------ baselines
+
+/** Plain fs writes of `bytes` in 64 KiB chunks, optionally an fdatasync after each chunk. */
+async function plainWrite(path: string, bytes: number, syncEach: boolean): Promise<number> {
+  const fh = await open(path, 'w');
+  try {
+    const start = process.hrtime.bigint();
+    for (let at = 0; at < bytes; at += CHUNK.length) {
+      const n = Math.min(CHUNK.length, bytes - at);
+      for (let done = 0; done < n;) {
+        const { bytesWritten } = await fh.write(CHUNK, done, n - done, at + done);
+        done += bytesWritten;
+      }
+      if (syncEach) await fh.datasync();
+    }
+    return msSince(start);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A plain sequential read of the whole file into one reused buffer. */
+async function plainRead(path: string): Promise<{ ms: number; bytes: number }> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    const start = process.hrtime.bigint();
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, bytes);
+      if (bytesRead === 0) break;
+      bytes += bytesRead;
+    }
+    return { ms: msSince(start), bytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+// ------------------------------------------------------------------ queue runs
+
+/** Appends `bytes` of 1 KiB entries, APPEND_WINDOW in flight at a time. */
+async function appendWindowed(q: DiskBackedQueue, bytes: number): Promise<number> {
+  const entries = Math.floor(bytes / ENTRY_SIZE);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < entries;) {
+    const window: Promise<void>[] = [];
+    for (let k = 0; k < APPEND_WINDOW && i < entries; k++, i++)
+      window.push(q.append(PAYLOADS[i % PAYLOADS.length]));
+    await Promise.all(window);
+  }
+  return msSince(start);
+}
+
+/** `appenders` loops, each appending its share one await at a time. */
+async function appendConcurrent(
+  q: DiskBackedQueue,
+  bytes: number,
+  appenders: number,
+): Promise<number> {
+  const entries = Math.floor(bytes / ENTRY_SIZE);
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: appenders }, async () => {
+      while (next < entries) {
+        const i = next++;
+        await q.append(PAYLOADS[i % PAYLOADS.length]);
+      }
+    }),
+  );
+  return msSince(start);
+}
+
+interface DrainResult {
+  ms: number;
+  entries: number;
+  bytes: number;
+}
+
+async function drainPeek(q: DiskBackedQueue): Promise<DrainResult> {
+  let entries = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  for (;;) {
+    const batch = await q.peek(PEEK_BYTES);
+    if (batch.length === 0) break;
+    for (const b of batch) bytes += b.length;
+    entries += batch.length;
+    await q.advance(batch.length);
+  }
+  return { ms: msSince(start), entries, bytes };
+}
+
+async function drainCurrent(q: DiskBackedQueue): Promise<DrainResult> {
+  let entries = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  for (;;) {
+    const b = await q.current();
+    if (b === null) break;
+    bytes += b.length;
+    entries++;
+    await q.advance();
+  }
+  return { ms: msSince(start), entries, bytes };
+}
+
+function expectDrained(what: string, r: DrainResult, bytes: number): void {
+  const entries = Math.floor(bytes / ENTRY_SIZE);
+  if (r.entries !== entries || r.bytes !== entries * ENTRY_SIZE) {
+    throw new Error(
+      `${what}: drained ${r.entries} entries / ${r.bytes} bytes, expected ${entries}`,
+    );
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rate = (bytes: number, ms: number) => (bytes / ms) * 1000;
+
+// ------------------------------------------------------------------ drain child (RSS)
+
+interface ChildReport {
+  rssEmpty: number;
+  rssOpen: number;
+  rssPeak: number;
+  rssAfter: number;
+  drain: DrainResult;
+}
+
+/** In the child: RSS of the empty process, then a batched drain with RSS sampled throughout. */
+async function drainChild(dir: string): Promise<ChildReport> {
+  const rssEmpty = process.memoryUsage.rss();
+  let rssPeak = rssEmpty;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  }, RSS_SAMPLE_MS);
+  try {
+    const q = new DiskBackedQueue(dir, { fsync: 'interval', maxSegmentSize: SEGMENT_SIZE });
+    await q.open();
+    const rssOpen = process.memoryUsage.rss();
+    const drain = await drainPeek(q);
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    await q.close();
+    return { rssEmpty, rssOpen, rssPeak, rssAfter: process.memoryUsage.rss(), drain };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function runDrainChild(dir: string): Promise<ChildReport> {
+  const child = fork(__filename, ['--drain-child', dir], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const reports: ChildReport[] = [];
+  child.on('message', (m) => reports.push(m as ChildReport));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  if (code !== 0 || reports.length !== 1) {
+    throw new Error(`drain child failed (exit ${code ?? signal}, ${reports.length} reports)`);
+  }
+  return reports[0];
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<boolean> {
+  const total = envBytes('BENCH_QUEUE_BYTES', 1 * GiB);
+  const alwaysBytes = envBytes('BENCH_QUEUE_ALWAYS_BYTES', Math.min(total, 128 * MiB));
+  const root = await mkdtemp(join(process.env.BENCH_QUEUE_DIR ?? tmpdir(), 'hh-queue-bench-'));
+  const log = (s: string) => process.stderr.write(`  ${s}\n`);
+  process.stderr.write(
+    `queue bench: ${formatBytes(total)} of ${ENTRY_SIZE}-byte entries, 'always' on ${formatBytes(alwaysBytes)}, in ${root}\n`,
+  );
+  try {
+    // Baselines: the same bytes through plain fs calls.
+    const plainPath = join(root, 'plain.bin');
+    const plainWriteMs = await plainWrite(plainPath, total, false);
+    log(`plain write: ${plainWriteMs.toFixed(0)} ms`);
+    const plainReadRun = await plainRead(plainPath);
+    log(`plain read: ${plainReadRun.ms.toFixed(0)} ms`);
+    await rm(plainPath);
+
+    // 'interval' append, windows of concurrent appends.
+    const dirA = join(root, 'interval');
+    const a = new DiskBackedQueue(dirA, queueOptions('interval', total));
+    await a.open();
+    const appendMs = await appendWindowed(a, total);
+    log(`queue append (interval): ${appendMs.toFixed(0)} ms`);
+    await a.close();
+
+    // open() of the backlog just written: 10 MiB segments, the tail scanned.
+    const openMs: number[] = [];
+    for (let i = 0; i < OPEN_REPEATS; i++) {
+      const q = new DiskBackedQueue(dirA, queueOptions('interval', total));
+      const start = process.hrtime.bigint();
+      await q.open();
+      openMs.push(msSince(start));
+      const backlog = q.backlog();
+      await q.close();
+      if (backlog.entries !== Math.floor(total / ENTRY_SIZE))
+        throw new Error(`open found ${backlog.entries} entries`);
+    }
+    log(`open: ${openMs.map((m) => m.toFixed(1)).join(', ')} ms`);
+
+    // Batched drain in a clean child process, with its RSS.
+    const child = await runDrainChild(dirA);
+    expectDrained('peek drain', child.drain, total);
+    log(`queue drain (peek): ${child.drain.ms.toFixed(0)} ms`);
+    await rm(dirA, { recursive: true, force: true });
+
+    // current() + advance(), one entry at a time, on a second backlog of the same size.
+    const dirB = join(root, 'one-by-one');
+    const b = new DiskBackedQueue(dirB, queueOptions('interval', total));
+    await b.open();
+    await appendWindowed(b, total);
+    const oneByOne = await drainCurrent(b);
+    expectDrained('current+advance drain', oneByOne, total);
+    log(`queue drain (current+advance): ${oneByOne.ms.toFixed(0)} ms`);
+    await b.close();
+    await rm(dirB, { recursive: true, force: true });
+
+    // 'always': group commit under 64 appenders vs an fdatasync per 64 KiB.
+    const syncedPath = join(root, 'plain-synced.bin');
+    const plainSyncedMs = await plainWrite(syncedPath, alwaysBytes, true);
+    log(`plain write + fdatasync per 64 KiB: ${plainSyncedMs.toFixed(0)} ms`);
+    await rm(syncedPath);
+    const dirC = join(root, 'always');
+    const c = new DiskBackedQueue(dirC, queueOptions('always', alwaysBytes));
+    await c.open();
+    const alwaysMs = await appendConcurrent(c, alwaysBytes, ALWAYS_APPENDERS);
+    log(`queue append (always, ${ALWAYS_APPENDERS} appenders): ${alwaysMs.toFixed(0)} ms`);
+    await c.close();
+    await rm(dirC, { recursive: true, force: true });
+
+    const appended = Math.floor(total / ENTRY_SIZE) * ENTRY_SIZE;
+    const alwaysAppended = Math.floor(alwaysBytes / ENTRY_SIZE) * ENTRY_SIZE;
+    const readBaseline = {
+      value: rate(plainReadRun.bytes, plainReadRun.ms),
+      unit: 'B/s',
+      label: `read ${READ_CHUNK / KiB} KiB chunks`,
+    };
+    const rows: BenchRow[] = [
+      {
+        label: `append 1 KiB, fsync interval, ${APPEND_WINDOW} in flight`,
+        measured: { value: rate(appended, appendMs), unit: 'B/s' },
+        baseline: { value: rate(total, plainWriteMs), unit: 'B/s', label: 'fs write 64 KiB' },
+        goal: { min: 0.8 },
+      },
+      {
+        label: `append 1 KiB, fsync always, ${ALWAYS_APPENDERS} appenders`,
+        measured: { value: rate(alwaysAppended, alwaysMs), unit: 'B/s' },
+        baseline: {
+          value: rate(alwaysBytes, plainSyncedMs),
+          unit: 'B/s',
+          label: 'fdatasync per 64 KiB',
+        },
+        goal: { min: 0.7 },
+      },
+      {
+        label: `drain, peek(${PEEK_BYTES / MiB} MiB) + advance(n)`,
+        measured: { value: rate(child.drain.bytes, child.drain.ms), unit: 'B/s' },
+        baseline: readBaseline,
+        goal: { min: 0.7 },
+      },
+      {
+        label: 'drain, current() + advance()',
+        measured: { value: rate(oneByOne.bytes, oneByOne.ms), unit: 'B/s' },
+        baseline: readBaseline,
+        goal: { min: 0.7 },
+      },
+      {
+        label: `open() of ${formatBytes(total)} in ${SEGMENT_SIZE / MiB} MiB segments (median of ${OPEN_REPEATS})`,
+        measured: { value: median(openMs), unit: 'ms' },
+        goal: { max: 100 },
+      },
+      {
+        label: `peak RSS over the empty process, draining ${formatBytes(total)}`,
+        measured: { value: child.rssPeak - child.rssEmpty, unit: 'B' },
+        goal: { max: 64 * MiB },
+      },
+    ];
+    const met = printTable(
+      `DiskBackedQueue, ${formatBytes(total)} (node ${process.version}, ${new Date().toISOString()})`,
+      rows,
+    );
+    process.stdout.write(
+      `RSS of the drain child: empty ${formatBytes(child.rssEmpty)}, after open ${formatBytes(child.rssOpen)}, ` +
+        `peak ${formatBytes(child.rssPeak)}, after close ${formatBytes(child.rssAfter)} ` +
+        `(sampled every ${RSS_SAMPLE_MS} ms)\n`,
+    );
+    return met;
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--drain-child') {
+  drainChild(process.argv[3]).then(
+    (report) => process.send!(report, () => process.exit(0)),
+    (err) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().then(
+    (met) => {
+      // A missed goal is a finding, not a crash: exit 0 so run-all goes on, and say so.
+      if (!met) process.stdout.write('Some goals were missed (rows marked NO).\n');
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
