@@ -14,30 +14,25 @@ export class JsonLogger extends ConsoleLogger {
     messages: unknown[],
     context = '',
     logLevel: LogLevel = 'log',
+    _writeStreamType?: 'stdout' | 'stderr',
+    errorStack?: unknown,
   ): void {
+    const stream =
+      logLevel === 'error' || logLevel === 'warn' || logLevel === 'fatal'
+        ? process.stderr
+        : process.stdout;
     for (const message of messages) {
       const fields =
         typeof message === 'object' && message !== null && !(message instanceof Error)
           ? (message as Record<string, unknown>)
           : { msg: message instanceof Error ? message.message : String(message) };
-      const line = JSON.stringify({
-        time: new Date().toISOString(),
-        level: logLevel,
-        context,
-        ...fields,
-      });
-      const stream =
-        logLevel === 'error' || logLevel === 'warn' || logLevel === 'fatal'
-          ? process.stderr
-          : process.stdout;
-      stream.write(`${line}\n`);
+      const stack = typeof errorStack === 'string' && errorStack ? { stack: errorStack } : {};
+      stream.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: logLevel, context, ...fields, ...stack })}\n`,
+      );
     }
   }
 
-  protected override printStackTrace(stack: string): void {
-    if (stack)
-      process.stderr.write(
-        `${JSON.stringify({ time: new Date().toISOString(), level: 'error', stack })}\n`,
-      );
-  }
+  /** The stack is already a field of the event's line: one line per event. */
+  protected override printStackTrace(): void {}
 }
