@@ -211,6 +211,20 @@ describe('relay routes (through a real socket)', () => {
     });
   });
 
+  describe('live write timeout', () => {
+    it('hands the copy off when a node does not answer within HH_WRITE_TIMEOUT', async () => {
+      relay = await startRelay(nodes(), { writeTimeoutMs: 200 });
+      b.responder = () => undefined; // holds the request; stop() closes the socket
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send('m v=1')
+        .expect(204);
+      expect(a.writes).toHaveLength(1);
+      expect(relay.handoff.backlog('b').entries).toBe(1);
+    });
+  });
+
   describe('hand-off that cannot be stored', () => {
     it('answers 503 naming the node and reason when its queue is full', async () => {
       relay = await startRelay(nodes(), { maxSize: 64 * 1024, maxSegmentSize: 16 * 1024 });
