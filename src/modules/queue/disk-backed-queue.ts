@@ -28,7 +28,7 @@ import {
   SEAL_SIZE,
   segmentFileName,
 } from './segment-format';
-import { SegmentReader } from './segment-reader';
+import { SegmentReader, type ReadResult } from './segment-reader';
 import { scanSegment, type ScanResult } from './segment-scan';
 
 export interface CorruptInfo {
@@ -130,6 +130,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BATCH_RECORDS = 1024;
 const DEFAULT_POSITION_SYNC_ENTRIES = 1000;
 const COPY_CHUNK = 1024 * 1024;
+const PARSED_CACHE_BYTES = 4 * 1024 * 1024;
+const PARSED_CACHE_ENTRIES = 4096;
 
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
@@ -178,6 +180,8 @@ export class DiskBackedQueue {
   private lastModifiedMs = 0;
   private corruptSeen = 0;
   private corruptSkips = new Map<string, number>();
+  private parsed = new Map<string, Extract<ReadResult, { type: 'entry' }>>();
+  private parsedBytes = 0;
   private advancedSinceWrite = 0;
   private positionDirty = false;
 
@@ -191,6 +195,7 @@ export class DiskBackedQueue {
   private dataDirty = false;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private tickRun: Promise<void> = Promise.resolve();
 
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -250,6 +255,7 @@ export class DiskBackedQueue {
           first ??= err;
         }
       };
+      await this.tickRun;
       await this.chain.catch(() => undefined);
       await attempt(() => this.drainWrites());
       if (!this.failure) {
@@ -572,6 +578,7 @@ export class DiskBackedQueue {
         out.push(e);
         bytes += e.payload.length;
       }
+      await this.trimReaders();
       return out;
     });
   }
@@ -663,7 +670,10 @@ export class DiskBackedQueue {
       throw err;
     }
     this.lastModifiedMs = this.now();
-    if (crossed) await this.unlinkPassed();
+    // The advance happened (its position is durable), so a failed unlink must not reject it: a
+    // retried advance would skip entries. The file stays, counted in diskUsage(), is retried at
+    // the next segment crossing, and close() rejects if it still cannot be removed.
+    if (crossed) await this.unlinkPassed().catch(() => undefined);
   }
 
   private async persistHead(durable: boolean): Promise<void> {
@@ -675,7 +685,7 @@ export class DiskBackedQueue {
 
   /**
    * Unlinks the segments before the head. Only called once a position past them is durable
-   * (lesson 10). A failed unlink leaves the file for the next try: the advance itself happened.
+   * (lesson 10). A segment whose unlink fails stays in the list for the next try.
    */
   private async unlinkPassed(): Promise<void> {
     const passed = this.segments.filter((s) => s.id < this.head.segment);
@@ -692,6 +702,7 @@ export class DiskBackedQueue {
         }
       }
       this.segments.splice(this.segmentIndex(seg.id), 1);
+      this.forgetParsed();
       this.usage -= seg.size;
       this.reservedUsage -= seg.size;
       for (const key of this.corruptSkips.keys())
@@ -737,8 +748,12 @@ export class DiskBackedQueue {
         cur.offset = skipTo;
         continue;
       }
-      const rec = await this.readerFor(seg.id).then((r) => r.readAt(cur.offset, seg.size));
+      const key = `${seg.id}:${cur.offset}`;
+      const cached: ReadResult | undefined = this.parsed.get(key);
+      const rec: ReadResult =
+        cached ?? (await (await this.readerFor(seg.id)).readAt(cur.offset, seg.size));
       if (rec.type === 'entry') {
+        this.remember(key, rec);
         cur.offset = rec.next;
         cur.consumedEntries++;
         cur.consumedBytes += rec.payload.length;
@@ -759,6 +774,29 @@ export class DiskBackedQueue {
       cur.dropBytes += Math.max(0, seg.payloadBytes - cur.consumedBytes);
       Object.assign(cur, { segment: next.id, offset: 0, consumedEntries: 0, consumedBytes: 0 });
     }
+  }
+
+  /**
+   * Entries parsed recently, by place: a peek followed by advance(n), or current() followed by
+   * advance(), checks each record's checksum once, not once per call. Bounded in bytes, since
+   * the payloads pin their read chunks.
+   */
+  private remember(key: string, rec: Extract<ReadResult, { type: 'entry' }>): void {
+    if (this.parsed.has(key)) return;
+    if (
+      this.parsedBytes + rec.payload.length > PARSED_CACHE_BYTES ||
+      this.parsed.size >= PARSED_CACHE_ENTRIES
+    ) {
+      this.parsed.clear();
+      this.parsedBytes = 0;
+    }
+    this.parsed.set(key, rec);
+    this.parsedBytes += rec.payload.length;
+  }
+
+  private forgetParsed(): void {
+    this.parsed.clear();
+    this.parsedBytes = 0;
   }
 
   private async reportCorrupt(
@@ -806,6 +844,18 @@ export class DiskBackedQueue {
     const reader = new SegmentReader(fh, segment);
     this.readers.set(segment, { fh, reader });
     return reader;
+  }
+
+  /** A peek far ahead may open many segments: keep only the head's and the next one's readers. */
+  private async trimReaders(): Promise<void> {
+    if (this.readers.size <= 2) return;
+    const keep = this.segments.slice(
+      this.segmentIndex(this.head.segment),
+      this.segmentIndex(this.head.segment) + 2,
+    );
+    for (const id of [...this.readers.keys()]) {
+      if (!keep.some((s) => s.id === id)) await this.closeReader(id);
+    }
   }
 
   private async closeReader(segment: number): Promise<void> {
@@ -1040,7 +1090,7 @@ export class DiskBackedQueue {
     if (this.ticking || this.state !== 'open' || this.failure) return;
     this.ticking = true;
     const work = async () => {
-      if (this.dataDirty) {
+      if (this.dataDirty && this.fsync === 'interval') {
         this.dataDirty = false;
         await new Promise<void>((resolve, reject) => {
           this.ops.push({ kind: 'sync', waiter: { resolve, reject } });
@@ -1051,8 +1101,11 @@ export class DiskBackedQueue {
         await this.exclusive(() => this.persistHead(this.fsync === 'interval'));
       }
     };
-    work()
-      .catch((err) => this.fail(err))
+    this.tickRun = work()
+      .catch((err) => {
+        // A tick overlapping close() finds the queue closing; close makes everything durable itself.
+        if (!(err instanceof QueueNotOpenError)) this.fail(err);
+      })
       .finally(() => {
         this.ticking = false;
       });
@@ -1094,6 +1147,7 @@ export class DiskBackedQueue {
     this.usage = 0;
     this.corruptSeen = 0;
     this.corruptSkips = new Map();
+    this.forgetParsed();
     this.advancedSinceWrite = 0;
     this.positionDirty = false;
     this.tailFh = null;
