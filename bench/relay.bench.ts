@@ -9,7 +9,8 @@
  *   2. relay with node b down (its copies handed off to disk)  vs  (1) (goal ≥ 0.8×);
  *   3. drain of a backlog (BENCH_BACKLOG_MIB, default 256 MiB) into the restarted node  vs  that
  *      node's direct-write rate (goal ≥ 0.7×).
- * Every batch is 5 000 points of line protocol. BENCH_SECONDS (default 10) sets each phase.
+ * Every batch is 5 000 points of line protocol. BENCH_SECONDS (default 10) sets each phase;
+ * BENCH_ROUNDS (2), BENCH_CONNECTIONS (8), BENCH_REPLAY_BATCH_BYTES (1MiB) the rest.
  */
 import * as http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,6 +34,7 @@ const autocannon = require('autocannon') as (
 const POINTS = 5000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BACKLOG_BYTES = Number(process.env.BENCH_BACKLOG_MIB ?? 256) * 1024 * 1024;
 const DB = 'bench';
 
@@ -159,20 +161,27 @@ async function main(): Promise<void> {
     await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
     const writeUrl = (n: InfluxNode) => `${n.url}/write?db=${DB}`;
 
-    // Warm-up, then the baselines.
-    await plainClient([writeUrl(a), writeUrl(b)], body, CONNECTIONS, 2);
-    const fanout = await plainClient([writeUrl(a), writeUrl(b)], body, CONNECTIONS, SECONDS);
-    const directB = await plainClient([writeUrl(b)], body, CONNECTIONS, SECONDS);
-    const directB1 = await plainClient([writeUrl(b)], body, 1, SECONDS);
-
     relay = await startRelay({
       HH_NODES: `a=${a.url},b=${b.url}`,
       HH_DATA_DIR: path.join(dataDir, 'hh'),
       HH_RETRY_MAX_INTERVAL: '200ms',
       HH_REPLAY_BATCH_BYTES: process.env.BENCH_REPLAY_BATCH_BYTES ?? '1MiB',
     });
+    // Warm-up, then baseline and relay interleaved (influxd's background compactions grow as
+    // data comes in, so a phase run later would be measured on a busier node): best of ROUNDS.
+    await plainClient([writeUrl(a), writeUrl(b)], body, CONNECTIONS, 2);
     await relayRate(relay.url, body, 2);
-    const bothUp = await relayRate(relay.url, body, SECONDS);
+    let fanout = 0;
+    let bothUp = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      fanout = Math.max(
+        fanout,
+        await plainClient([writeUrl(a), writeUrl(b)], body, CONNECTIONS, SECONDS),
+      );
+      bothUp = Math.max(bothUp, await relayRate(relay.url, body, SECONDS));
+    }
+    const directB = await plainClient([writeUrl(b)], body, CONNECTIONS, SECONDS);
+    const directB1 = await plainClient([writeUrl(b)], body, 1, SECONDS);
 
     await b.stop();
     const oneDown = await relayRate(relay.url, body, SECONDS);
