@@ -18,12 +18,19 @@ export class TestSink {
   readonly refuse = new Set<string>();
   readonly accepted: Buffer[] = [];
   requests = 0;
+  /**
+   * When set: the first request that arrives once this many lines were accepted is recorded as
+   * accepted but never answered (the node took it; the sender never hears so). Used to crash a
+   * sender with a batch in flight.
+   */
+  takeButHangAtLines: number | null = null;
   /** TCP connections accepted (keep-alive reuses one). */
   connections = 0;
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
   private portNumber = 0;
   private waiters: Array<{ n: number; resolve: () => void }> = [];
+  private hangWaiters: Array<() => void> = [];
   private requestWaiters: Array<{ n: number; resolve: () => void }> = [];
 
   get port(): number {
@@ -75,10 +82,22 @@ export class TestSink {
     return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
 
+  /** Resolves once a request was taken and left unanswered (see takeButHangAtLines). */
+  waitForHang(): Promise<void> {
+    return new Promise((resolve) => this.hangWaiters.push(resolve));
+  }
+
   /** Resolves once at least `n` requests arrived (whatever the answer). */
   waitForRequests(n: number): Promise<void> {
     if (this.requests >= n) return Promise.resolve();
     return new Promise((resolve) => this.requestWaiters.push({ n, resolve }));
+  }
+
+  private linesIn(body: Buffer): number {
+    return body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '').length;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -111,8 +130,16 @@ export class TestSink {
         }
       }
       this.accepted.push(body);
-      res.writeHead(204);
-      res.end();
+      const hang =
+        this.takeButHangAtLines !== null &&
+        this.lines().length - this.linesIn(body) >= this.takeButHangAtLines;
+      if (hang) {
+        this.takeButHangAtLines = null;
+        this.hangWaiters.splice(0).forEach((resolve) => resolve());
+      } else {
+        res.writeHead(204);
+        res.end();
+      }
       const count = this.lines().length;
       this.waiters = this.waiters.filter((w) => {
         if (count >= w.n) w.resolve();
