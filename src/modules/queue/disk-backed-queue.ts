@@ -133,6 +133,8 @@ const COPY_CHUNK = 1024 * 1024;
 const PARSED_CACHE_BYTES = 4 * 1024 * 1024;
 const PARSED_CACHE_ENTRIES = 4096;
 
+type ParsedEntry = Extract<ReadResult, { type: 'entry' }>;
+
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -179,9 +181,11 @@ export class DiskBackedQueue {
   private usage = 0;
   private lastModifiedMs = 0;
   private corruptSeen = 0;
-  private corruptSkips = new Map<string, number>();
-  private parsed = new Map<string, Extract<ReadResult, { type: 'entry' }>>();
+  /** Corrupt regions already reported: segment -> start offset -> where the next record starts. */
+  private corruptSkips = new Map<number, Map<number, number>>();
+  private parsed = new Map<number, Map<number, ParsedEntry>>();
   private parsedBytes = 0;
+  private parsedCount = 0;
   private advancedSinceWrite = 0;
   private positionDirty = false;
 
@@ -417,17 +421,16 @@ export class DiskBackedQueue {
   }
 
   private takeBatch(seg: Segment): Extract<WriteOp, { kind: 'append' }>[] {
-    const batch: Extract<WriteOp, { kind: 'append' }>[] = [];
+    let n = 0;
     let bytes = 0;
-    while (batch.length < MAX_BATCH_RECORDS && this.ops.length > 0) {
-      const op = this.ops[0];
+    while (n < MAX_BATCH_RECORDS && n < this.ops.length) {
+      const op = this.ops[n];
       if (op.kind !== 'append' || op.seg !== seg) break;
-      if (batch.length > 0 && bytes + op.buf.length > MAX_BATCH_BYTES) break;
-      this.ops.shift();
-      batch.push(op);
+      if (n > 0 && bytes + op.buf.length > MAX_BATCH_BYTES) break;
       bytes += op.buf.length;
+      n++;
     }
-    return batch;
+    return this.ops.splice(0, n) as Extract<WriteOp, { kind: 'append' }>[];
   }
 
   private async writeBatch(batch: Extract<WriteOp, { kind: 'append' }>[]): Promise<void> {
@@ -440,6 +443,7 @@ export class DiskBackedQueue {
       return;
     }
     try {
+      // One contiguous buffer: a memcpy is cheaper than a writev of a thousand 1 KiB iovecs.
       await writeAll(
         fh,
         batch.map((op) => op.buf),
@@ -705,8 +709,7 @@ export class DiskBackedQueue {
       this.forgetParsed();
       this.usage -= seg.size;
       this.reservedUsage -= seg.size;
-      for (const key of this.corruptSkips.keys())
-        if (key.startsWith(`${seg.id}:`)) this.corruptSkips.delete(key);
+      this.corruptSkips.delete(seg.id);
     }
     if (firstErr) throw firstErr;
   }
@@ -731,7 +734,15 @@ export class DiskBackedQueue {
   }
 
   private cursorAtHead(): Cursor {
-    return { ...this.head, dropEntries: 0, dropBytes: 0 };
+    const h = this.head;
+    return {
+      segment: h.segment,
+      offset: h.offset,
+      consumedEntries: h.consumedEntries,
+      consumedBytes: h.consumedBytes,
+      dropEntries: 0,
+      dropBytes: 0,
+    };
   }
 
   /**
@@ -743,17 +754,17 @@ export class DiskBackedQueue {
       const i = this.segmentIndex(cur.segment);
       const seg = this.segments[i];
       if (!seg || !seg.created) return null;
-      const skipTo = this.corruptSkips.get(`${seg.id}:${cur.offset}`);
+      const skipTo =
+        this.corruptSkips.size > 0 ? this.corruptSkips.get(seg.id)?.get(cur.offset) : undefined;
       if (skipTo !== undefined) {
         cur.offset = skipTo;
         continue;
       }
-      const key = `${seg.id}:${cur.offset}`;
-      const cached: ReadResult | undefined = this.parsed.get(key);
+      const cached: ReadResult | undefined = this.parsed.get(seg.id)?.get(cur.offset);
       const rec: ReadResult =
         cached ?? (await (await this.readerFor(seg.id)).readAt(cur.offset, seg.size));
       if (rec.type === 'entry') {
-        this.remember(key, rec);
+        this.remember(seg.id, cur.offset, rec);
         cur.offset = rec.next;
         cur.consumedEntries++;
         cur.consumedBytes += rec.payload.length;
@@ -781,22 +792,29 @@ export class DiskBackedQueue {
    * advance(), checks each record's checksum once, not once per call. Bounded in bytes, since
    * the payloads pin their read chunks.
    */
-  private remember(key: string, rec: Extract<ReadResult, { type: 'entry' }>): void {
-    if (this.parsed.has(key)) return;
+  private remember(segment: number, offset: number, rec: ParsedEntry): void {
+    let inSegment = this.parsed.get(segment);
+    if (inSegment?.has(offset)) return;
     if (
       this.parsedBytes + rec.payload.length > PARSED_CACHE_BYTES ||
-      this.parsed.size >= PARSED_CACHE_ENTRIES
+      this.parsedCount >= PARSED_CACHE_ENTRIES
     ) {
-      this.parsed.clear();
-      this.parsedBytes = 0;
+      this.forgetParsed();
+      inSegment = undefined;
     }
-    this.parsed.set(key, rec);
+    if (!inSegment) {
+      inSegment = new Map();
+      this.parsed.set(segment, inSegment);
+    }
+    inSegment.set(offset, rec);
     this.parsedBytes += rec.payload.length;
+    this.parsedCount++;
   }
 
   private forgetParsed(): void {
     this.parsed.clear();
     this.parsedBytes = 0;
+    this.parsedCount = 0;
   }
 
   private async reportCorrupt(
@@ -805,11 +823,12 @@ export class DiskBackedQueue {
     next: number,
     reason: string,
   ): Promise<void> {
-    const key = `${segment}:${offset}`;
-    if (this.corruptSkips.has(key)) return;
+    if (this.corruptSkips.get(segment)?.has(offset)) return;
     const bytes = next - offset;
     await this.copyAside(segment, offset, bytes, 'bin');
-    this.corruptSkips.set(key, next);
+    let inSegment = this.corruptSkips.get(segment);
+    if (!inSegment) this.corruptSkips.set(segment, (inSegment = new Map()));
+    inSegment.set(offset, next);
     this.corruptSeen++;
     this.onCorrupt?.({ segment, offset, bytes, reason });
   }
