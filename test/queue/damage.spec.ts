@@ -185,6 +185,19 @@ describe('damaged queue directories', () => {
     expect(await drain(q)).toEqual(['one', 'two']);
   });
 
+  it('starts a new tail when the last segment is sealed (a crash between the seal and the next file)', async () => {
+    const q = await fx.open({ maxSegmentSize: 2 * (HEADER_SIZE + 3) + SEAL_SIZE });
+    for (const s of ['a00', 'a01', 'b00']) await q.append(buf(s));
+    await q.close();
+    const { unlink } = await import('node:fs/promises');
+    // Segment 2 never got created; only the sealed segment 1 is left.
+    await unlink(fx.path('q', segmentFileName(2)));
+    await q.open();
+    expect(await fx.segmentFiles()).toEqual([segmentFileName(1), segmentFileName(2)]);
+    await q.append(buf('c00'));
+    expect(await drain(q)).toEqual(['a00', 'a01', 'c00']);
+  });
+
   it('scans once and seals a non-tail segment whose seal is missing (a crash right after a roll)', async () => {
     const q = await fx.open({ maxSegmentSize: 2 * (HEADER_SIZE + 3) + SEAL_SIZE });
     for (const s of ['a00', 'a01', 'b00']) await q.append(buf(s));

@@ -63,6 +63,21 @@ describe('lessons from the anchors', () => {
       expect(again.corruptCount()).toBe(0);
     });
 
+    it('rejects the appends behind a roll whose seal cannot be written, and rolls again later', async () => {
+      const fs = new FaultyFs();
+      const q = await fx.open({ fs, maxSegmentSize: HEADER_SIZE + 3 + SEAL_SIZE });
+      await q.append(buf('one'));
+      fs.fault = (op, file) =>
+        op === 'writev' && file === segmentFileName(1) ? errno('ENOSPC') : undefined;
+      await expect(q.append(buf('two'))).rejects.toMatchObject({ code: 'ENOSPC' });
+      fs.fault = () => undefined;
+      await q.append(buf('thr'));
+      expect(await fx.segmentFiles()).toEqual([segmentFileName(1), segmentFileName(2)]);
+      await q.close();
+      await q.open();
+      expect(await drain(q)).toEqual(['one', 'thr']);
+    });
+
     it("rejects the append when fdatasync fails in 'always' mode and fails the queue until reopen", async () => {
       const fs = new FaultyFs();
       const q = await fx.open({ fs, fsync: 'always' });
