@@ -8,12 +8,6 @@ import { AdminModule } from '../../src/modules/admin/admin.module';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { DeadLetter, NodeStatus } from '../../src/modules/replay/node-status.interface';
 
-jest.mock(
-  '../../src/modules/replay/handoff.service',
-  () => ({ HandoffService: class HandoffService {} }),
-  { virtual: true },
-);
-
 const TOKEN = 's3cret-token';
 
 function status(id: string, patch: Partial<NodeStatus> = {}): NodeStatus {

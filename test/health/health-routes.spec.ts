@@ -13,12 +13,6 @@ import { HealthRoutesModule } from '../../src/modules/health/health-routes.modul
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { NodeStatus } from '../../src/modules/replay/node-status.interface';
 
-jest.mock(
-  '../../src/modules/replay/handoff.service',
-  () => ({ HandoffService: class HandoffService {} }),
-  { virtual: true },
-);
-
 const MAX_SIZE = 1000;
 const MAX_AGE_MS = 60_000;
 

@@ -11,12 +11,6 @@ import type { NodeStatus } from '../../src/modules/replay/node-status.interface'
 import { REPLAY_METRICS, ReplayMetrics } from '../../src/modules/replay/replay-metrics.interface';
 import { sampleValue } from './prometheus-text';
 
-jest.mock(
-  '../../src/modules/replay/handoff.service',
-  () => ({ HandoffService: class HandoffService {} }),
-  { virtual: true },
-);
-
 function status(id: string, entries: number, bytes: number, age: number | null): NodeStatus {
   return {
     id,

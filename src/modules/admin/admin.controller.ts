@@ -1,4 +1,14 @@
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  BadGatewayException,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import type { DeadLetter, NodeStatus } from '../replay/node-status.interface';
 import { HandoffService } from '../replay/handoff.service';
 import { RelayAuthGuard } from '../relay/auth.guard';
@@ -68,7 +78,14 @@ export class AdminController {
   @Post(':id/replay')
   @HttpCode(200)
   async replay(@Param('id', KnownNodePipe) id: string): Promise<ReplayResponse> {
-    const bytes = await this.handoff.replayNow(id);
+    let bytes: number;
+    try {
+      bytes = await this.handoff.replayNow(id);
+    } catch (err) {
+      // The node's failure, not ours: 502, with what the node said (never the payload).
+      const message = err instanceof Error ? err.message : String(err);
+      throw new BadGatewayException({ error: `replay to node ${id} failed: ${message}` });
+    }
     return { bytes, node: this.handoff.node(id) };
   }
 
