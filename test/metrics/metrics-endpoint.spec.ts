@@ -1,11 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { register } from 'prom-client';
 import request from 'supertest';
-import { HandoffMetricsModule } from '../../src/modules/metrics/handoff-metrics.module';
-import { HttpMetricsModule } from '../../src/modules/metrics/http-metrics.module';
+import { RelayMetricsModule } from '../../src/modules/metrics/relay-metrics.module';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { NodeStatus } from '../../src/modules/replay/node-status.interface';
 import { REPLAY_METRICS, ReplayMetrics } from '../../src/modules/replay/replay-metrics.interface';
@@ -46,14 +43,8 @@ describe('the /metrics endpoint of a Fastify app', () => {
   let metrics: ReplayMetrics;
 
   beforeEach(async () => {
-    register.clear();
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: false } }),
-        HandoffMetricsModule,
-        HttpMetricsModule,
-        FakeReplayModule,
-      ],
+      imports: [RelayMetricsModule.forRoot(), FakeReplayModule],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
     await app.init();
@@ -64,7 +55,6 @@ describe('the /metrics endpoint of a Fastify app', () => {
 
   afterEach(async () => {
     await app.close();
-    register.clear();
   });
 
   async function scrape(): Promise<string> {
@@ -127,5 +117,34 @@ describe('the /metrics endpoint of a Fastify app', () => {
       }),
     ).toBe(1);
     expect(sampleValue(text, 'hh_http_request_duration_seconds_count', metricsRoute)).toBe(1);
+  });
+
+  it('serves Node’s process metrics once, however many apps the process builds', async () => {
+    const text = await scrape();
+    expect(sampleValue(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  });
+
+  it('reads the queue gauges of the app being scraped, not of an app closed before it', async () => {
+    source.statuses = [status('first', 1, 1, 1)];
+    await scrape();
+    await app.close();
+    const moduleRef = await Test.createTestingModule({
+      imports: [RelayMetricsModule.forRoot(), FakeReplayModule],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    app.get(StatusSource).statuses = [status('second', 2, 2, 2)];
+    const text = await scrape();
+    expect(sampleValue(text, 'hh_queue_entries', { node: 'first' })).toBeUndefined();
+    expect(sampleValue(text, 'hh_queue_entries', { node: 'second' })).toBe(2);
+    // Counters start again with the app, too.
+    expect(
+      sampleValue(text, 'hh_http_requests_total', {
+        method: 'GET',
+        route: '/metrics',
+        code: '200',
+      }),
+    ).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type OnModuleDestroy } from '@nestjs/common';
 import { REPLAY_METRICS } from '../replay/replay-metrics.interface';
-import { HANDOFF_METRIC_PROVIDERS } from './metrics.definitions';
+import { HANDOFF_METRIC_NAMES, HANDOFF_METRIC_PROVIDERS } from './metrics.definitions';
+import { removeMetrics } from './metrics-registry-cleanup';
 import { PrometheusReplayMetrics } from './prometheus-replay-metrics';
 
 /**
@@ -18,4 +19,8 @@ import { PrometheusReplayMetrics } from './prometheus-replay-metrics';
   ],
   exports: [...HANDOFF_METRIC_PROVIDERS, PrometheusReplayMetrics, REPLAY_METRICS],
 })
-export class HandoffMetricsModule {}
+export class HandoffMetricsModule implements OnModuleDestroy {
+  onModuleDestroy(): void {
+    removeMetrics(HANDOFF_METRIC_NAMES);
+  }
+}

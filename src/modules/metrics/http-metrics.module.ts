@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleDestroy } from '@nestjs/common';
 import { HttpMetricsHook } from './http-metrics.hook';
-import { HTTP_METRIC_PROVIDERS } from './metrics.definitions';
+import { HTTP_METRIC_NAMES, HTTP_METRIC_PROVIDERS } from './metrics.definitions';
+import { removeMetrics } from './metrics-registry-cleanup';
 
 /**
  * Request count and latency of the relay app (Fastify). Separate from HandoffMetricsModule so a
@@ -10,4 +11,8 @@ import { HTTP_METRIC_PROVIDERS } from './metrics.definitions';
   providers: [...HTTP_METRIC_PROVIDERS, HttpMetricsHook],
   exports: [...HTTP_METRIC_PROVIDERS],
 })
-export class HttpMetricsModule {}
+export class HttpMetricsModule implements OnModuleDestroy {
+  onModuleDestroy(): void {
+    removeMetrics(HTTP_METRIC_NAMES);
+  }
+}

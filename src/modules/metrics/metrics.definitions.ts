@@ -150,6 +150,11 @@ export const HANDOFF_METRIC_PROVIDERS: Provider[] = [
   }),
 ];
 
+/** Names of the metrics above, for removal when the app closes. */
+export const HANDOFF_METRIC_NAMES: readonly string[] = Object.values(METRIC).filter(
+  (name) => name !== METRIC.httpRequests && name !== METRIC.httpRequestDuration,
+);
+
 /** Request metrics of an HTTP app (the relay): by method, route pattern and status code. */
 export const HTTP_METRIC_PROVIDERS: Provider[] = [
   makeCounterProvider({
@@ -163,4 +168,9 @@ export const HTTP_METRIC_PROVIDERS: Provider[] = [
     labelNames: ['method', 'route', 'code'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
+];
+
+export const HTTP_METRIC_NAMES: readonly string[] = [
+  METRIC.httpRequests,
+  METRIC.httpRequestDuration,
 ];
