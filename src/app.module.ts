@@ -7,6 +7,7 @@ import { HANDOFF_CONFIG } from './config/handoff-config.constants';
 import type { HandoffConfig } from './config/handoff-config.interface';
 import { AdminModule } from './modules/admin/admin.module';
 import { HealthRoutesModule } from './modules/health/health-routes.module';
+import { RelayMetricsModule } from './modules/metrics/relay-metrics.module';
 import { InfluxNodeClient } from './modules/relay/influx-node-client';
 import { RelayModule } from './modules/relay/relay.module';
 import { ReplayModule } from './modules/replay/replay.module';
@@ -61,8 +62,7 @@ export class AppModule {
         // ---- Operator, health and metrics routes (owned by their modules' engineer) ----------
         AdminModule,
         HealthRoutesModule,
-        // MetricsModule goes here: PrometheusModule.register + HandoffMetricsModule +
-        // HttpMetricsModule (and REPLAY_METRICS is then found globally by the replayer).
+        RelayMetricsModule.forRoot(),
         // -----------------------------------------------------------------------------------
       ],
     };
