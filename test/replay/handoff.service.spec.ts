@@ -15,6 +15,7 @@ import {
   PURGE_CRON_NAME,
   replayTimeoutName,
 } from '../../src/modules/replay/handoff.service';
+import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { writeNodeRecord } from '../../src/modules/replay/node-record';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
 import { testConfig } from './support/handoff-config';
@@ -149,9 +150,13 @@ describe('HandoffService', () => {
     const { service, registry } = await boot({ purgeCron: '* * * * * *', maxAgeMs: 1 });
     expect(registry.doesExist('cron', PURGE_CRON_NAME)).toBe(true);
     for (let i = 0; i < 10; i++) await service.enqueue('n1', buf(`old,i=${i} v=1`));
+    // Retries fail and back off…
+    await metrics.until(() => metrics.of('replayError').length >= 3);
+    // …and the purge still comes on its schedule and drops every entry past maxAge.
     await metrics.until(() => metrics.total('purged') === 10);
     expect(metrics.of('purged').every((a) => a[2] === 'age')).toBe(true);
-    expect(metrics.of('replayError').length).toBeGreaterThan(1);
+    expect(metrics.of('replayed')).toEqual([]);
+    expect(service.node('n1').state).toBe('backing-off');
     expect(service.backlog('n1').entries).toBe(0);
   });
 
@@ -262,6 +267,35 @@ describe('HandoffService', () => {
       expect(metrics.of('purged')).toContainEqual(['nourl', 1, 'inactive-node']);
       await expect(fs.stat(path.join(dataDir, 'nourl'))).rejects.toMatchObject({ code: 'ENOENT' });
     });
+  });
+
+  it('replays at most retryConcurrency nodes at once', async () => {
+    let active = 0;
+    let peak = 0;
+    const got: string[] = [];
+    const client: NodeClient = {
+      async send(nodeId, entries) {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setImmediate(r));
+        got.push(...entries.map((e) => `${nodeId}:${e}`));
+        active--;
+      },
+    };
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const id of ids) await seedQueue(id, [`${id}1`, `${id}2`]);
+    const config = testConfig(
+      dataDir,
+      ids.map((id) => ({ id, url: sink.url })),
+      { retryConcurrency: 1, replayBatchBytes: 2 },
+    );
+    moduleRef = await Test.createTestingModule({
+      imports: [ReplayModule.forRoot({ config, metrics, client })],
+    }).compile();
+    await moduleRef.init();
+    await metrics.until(() => metrics.total('replayed') === 8);
+    expect(peak).toBe(1);
+    expect(got.sort()).toEqual(ids.flatMap((id) => [`${id}:${id}1`, `${id}:${id}2`]).sort());
   });
 
   it('stops its timers and closes every queue on shutdown', async () => {
