@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULTS, type FsyncPolicy } from '../../config/defaults';
+import { type FsyncPolicy } from '../../config/defaults';
 import {
   QueueFailedError,
   QueueFullError,
@@ -8,6 +8,7 @@ import {
   SegmentFullError,
 } from './errors';
 import { LockFile } from './lock-file';
+import { checkMaxSegmentSize, resolveQueueOptions } from './queue-options';
 import { PositionFile, type Head } from './position-file';
 import {
   isErrno,
@@ -128,7 +129,6 @@ type WriteOp =
 /** A batch stops here: bounded memory per write and well under the 1024 iovecs of one writev. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BATCH_RECORDS = 1024;
-const DEFAULT_POSITION_SYNC_ENTRIES = 1000;
 const COPY_CHUNK = 1024 * 1024;
 const PARSED_CACHE_BYTES = 4 * 1024 * 1024;
 const PARSED_CACHE_ENTRIES = 4096;
@@ -206,14 +206,12 @@ export class DiskBackedQueue {
   constructor(dir: string, options: DiskBackedQueueOptions = {}) {
     this.dir = resolve(dir);
     this.fs = options.fs ?? nodeQueueFileSystem;
-    this.maxSize = options.maxSize ?? DEFAULTS.maxSize;
-    this.maxSegmentSize = options.maxSegmentSize ?? DEFAULTS.maxSegmentSize;
-    this.fsync = options.fsync ?? DEFAULTS.fsync;
-    this.fsyncIntervalMs = options.fsyncIntervalMs ?? DEFAULTS.fsyncIntervalMs;
-    this.positionSyncEntries = Math.max(
-      1,
-      options.positionSyncEntries ?? DEFAULT_POSITION_SYNC_ENTRIES,
-    );
+    const resolved = resolveQueueOptions(options);
+    this.maxSize = resolved.maxSize;
+    this.maxSegmentSize = resolved.maxSegmentSize;
+    this.fsync = resolved.fsync;
+    this.fsyncIntervalMs = resolved.fsyncIntervalMs;
+    this.positionSyncEntries = resolved.positionSyncEntries;
     this.now = options.now ?? Date.now;
     this.onCorrupt = options.onCorrupt;
   }
@@ -333,10 +331,7 @@ export class DiskBackedQueue {
 
   setMaxSegmentSize(n: number): void {
     this.assertOpen();
-    if (!Number.isSafeInteger(n) || n <= SEAL_SIZE) {
-      throw new RangeError(`maxSegmentSize must be an integer above ${SEAL_SIZE} bytes`);
-    }
-    this.maxSegmentSize = n;
+    this.maxSegmentSize = checkMaxSegmentSize(n);
   }
 
   corruptCount(): number {
