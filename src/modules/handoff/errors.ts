@@ -1,0 +1,12 @@
+/** Errors of the drop-in module. Each has a stable `code` for logs and callers. */
+
+/** `registerQueue(id)` named a node that is neither configured nor found on disk. */
+export class HandoffQueueNotConfiguredError extends Error {
+  readonly code = 'ERR_HANDOFF_QUEUE_NOT_CONFIGURED';
+  constructor(readonly nodeId: string) {
+    super(
+      `registerQueue("${nodeId}"): no such node; configure it in HH_NODES or the module's nodes option`,
+    );
+    this.name = 'HandoffQueueNotConfiguredError';
+  }
+}
