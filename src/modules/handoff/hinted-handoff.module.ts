@@ -59,7 +59,11 @@ export class HintedHandoffModule {
         // Factories run before lifecycle hooks: let the service open its queues first (the
         // call is idempotent; Nest's own onModuleInit joins the same start).
         await handoff.onModuleInit();
-        if (!handoff.hasNode(id)) throw new HandoffQueueNotConfiguredError(id);
+        if (!handoff.hasNode(id)) {
+          // Nest runs no shutdown hook after a failed start: release the queue locks here.
+          await handoff.onApplicationShutdown();
+          throw new HandoffQueueNotConfiguredError(id);
+        }
         return handoff.queueOf(id);
       },
       inject: [HANDOFF_CORE_SERVICE],
