@@ -29,7 +29,8 @@ import {
   SEAL_SIZE,
   segmentFileName,
 } from './segment-format';
-import { SegmentReader, type ReadResult } from './segment-reader';
+import { mapBounded } from './map-bounded';
+import { RecordStatus, SegmentReader } from './segment-reader';
 import { scanSegment, type ScanResult } from './segment-scan';
 
 export interface CorruptInfo {
@@ -130,10 +131,21 @@ type WriteOp =
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BATCH_RECORDS = 1024;
 const COPY_CHUNK = 1024 * 1024;
-const PARSED_CACHE_BYTES = 4 * 1024 * 1024;
-const PARSED_CACHE_ENTRIES = 4096;
+/** Payloads returned by one peek are copied into slabs of this size, not one buffer each. */
+const SLAB_BYTES = 1024 * 1024;
+/** Sealed segments whose seals open() reads at once. */
+const OPEN_CONCURRENCY = 16;
 
-type ParsedEntry = Extract<ReadResult, { type: 'entry' }>;
+/** What the last peek walked: advance(n) after it starts from there instead of reading again. */
+interface PeekMemo {
+  /** headVersion when it was taken: any head move makes it stale. */
+  version: number;
+  count: number;
+  /** Just past the `count`-th entry. */
+  cursor: Cursor;
+  /** Append time of the entry after them when the peek read it (stopped on maxBytes), else null. */
+  nextTime: number | null;
+}
 
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
@@ -183,9 +195,8 @@ export class DiskBackedQueue {
   private corruptSeen = 0;
   /** Corrupt regions already reported: segment -> start offset -> where the next record starts. */
   private corruptSkips = new Map<number, Map<number, number>>();
-  private parsed = new Map<number, Map<number, ParsedEntry>>();
-  private parsedBytes = 0;
-  private parsedCount = 0;
+  private headVersion = 0;
+  private peekMemo: PeekMemo | null = null;
   private advancedSinceWrite = 0;
   private positionDirty = false;
 
@@ -267,12 +278,7 @@ export class DiskBackedQueue {
         await attempt(async () => {
           const cur = this.cursorAtHead();
           this.settle(cur);
-          this.head = {
-            segment: cur.segment,
-            offset: cur.offset,
-            consumedEntries: cur.consumedEntries,
-            consumedBytes: cur.consumedBytes,
-          };
+          this.setHead(cur);
           await this.persistHead(true);
         });
         await attempt(() => this.unlinkPassed());
@@ -557,26 +563,68 @@ export class DiskBackedQueue {
   // ---------------------------------------------------------------- reads
 
   async current(): Promise<Buffer | null> {
-    const [first] = await this.peekEntries(0, 1);
-    return first ? first.payload : null;
+    const [first] = await this.readHead(0, 1, null);
+    return first ?? null;
   }
 
-  async peek(maxBytes: number, maxEntries = Infinity): Promise<Buffer[]> {
-    return (await this.peekEntries(maxBytes, maxEntries)).map((e) => e.payload);
+  peek(maxBytes: number, maxEntries = Infinity): Promise<Buffer[]> {
+    return this.readHead(maxBytes, maxEntries, null);
   }
 
-  peekEntries(maxBytes: number, maxEntries = Infinity): Promise<QueueEntry[]> {
+  async peekEntries(maxBytes: number, maxEntries = Infinity): Promise<QueueEntry[]> {
+    const times: number[] = [];
+    const payloads = await this.readHead(maxBytes, maxEntries, times);
+    return payloads.map((payload, i) => ({ payload, appendedAt: times[i] }));
+  }
+
+  /**
+   * The entries at the head (at least one when there is one, however large). Records lying in a
+   * reader's window are parsed without a promise each; payloads are copied out of the window
+   * into shared slabs, since the window is reused. The walk is remembered for advance().
+   */
+  private readHead(
+    maxBytes: number,
+    maxEntries: number,
+    times: number[] | null,
+  ): Promise<Buffer[]> {
     return this.exclusive(async () => {
-      const out: QueueEntry[] = [];
+      const out: Buffer[] = [];
       const cur = this.cursorAtHead();
+      const version = this.headVersion;
       let bytes = 0;
+      let slab: Buffer | null = null;
+      let slabAt = 0;
+      let nextTime: number | null = null;
       while (out.length < maxEntries) {
-        const e = await this.step(cur);
-        if (!e) break;
-        if (out.length > 0 && bytes + e.payload.length > maxBytes) break;
-        out.push(e);
-        bytes += e.payload.length;
+        const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
+        let reader = this.stepSync(cur);
+        if (reader === undefined) reader = await this.step(cur);
+        const length = reader ? reader.header.length : 0;
+        if (!reader || (out.length > 0 && bytes + length > maxBytes)) {
+          if (reader) nextTime = reader.header.appendedAt;
+          // Back to just past the last entry taken: advance(n) must stop exactly there.
+          Object.assign(cur, {
+            segment,
+            offset,
+            consumedEntries,
+            consumedBytes,
+            dropEntries,
+            dropBytes,
+          });
+          break;
+        }
+        if (!slab || slabAt + length > slab.length) {
+          const wanted = Math.min(SLAB_BYTES, maxBytes - bytes, this.unreadBytes - bytes);
+          slab = Buffer.allocUnsafe(Math.max(length, wanted));
+          slabAt = 0;
+        }
+        reader.copyPayload(slab, slabAt);
+        out.push(slab.subarray(slabAt, slabAt + length));
+        slabAt += length;
+        bytes += length;
+        times?.push(reader.header.appendedAt);
       }
+      this.peekMemo = { version, count: out.length, cursor: cur, nextTime };
       await this.trimReaders();
       return out;
     });
@@ -588,12 +636,26 @@ export class DiskBackedQueue {
     return this.exclusive(async () => {
       if (this.failure) throw this.failure;
       if (n <= 0) return;
-      const cur = this.cursorAtHead();
+      // After peek(…) + advance(batch.length) (or current() + advance()), the walk is done already.
+      const memo = this.peekMemo;
+      this.peekMemo = null;
+      let cur = this.cursorAtHead();
       let moved = 0;
-      while (moved < n && (await this.step(cur))) moved++;
+      let nextTime: number | null = null;
+      if (memo && memo.version === this.headVersion && memo.count > 0 && memo.count <= n) {
+        cur = memo.cursor;
+        moved = memo.count;
+        if (moved === n) nextTime = memo.nextTime;
+      }
+      while (moved < n) {
+        let reader = this.stepSync(cur);
+        if (reader === undefined) reader = await this.step(cur);
+        if (!reader) break;
+        moved++;
+      }
       if (moved === 0 && cur.segment === this.head.segment && cur.offset === this.head.offset)
         return;
-      await this.commit(cur, moved);
+      await this.commit(cur, moved, false, nextTime);
     });
   }
 
@@ -616,8 +678,8 @@ export class DiskBackedQueue {
       let moved = 0;
       for (;;) {
         const probe = { ...cur };
-        const e = await this.step(probe);
-        if (!e || e.appendedAt >= limit) break;
+        const reader = await this.step(probe);
+        if (!reader || reader.header.appendedAt >= limit) break;
         Object.assign(cur, probe);
         moved++;
       }
@@ -630,7 +692,12 @@ export class DiskBackedQueue {
   }
 
   /** Moves the head to `cur`, persists it per the policy, then unlinks segments it passed. */
-  private async commit(cur: Cursor, moved: number, forceDurable = false): Promise<void> {
+  private async commit(
+    cur: Cursor,
+    moved: number,
+    forceDurable = false,
+    nextTime: number | null = null,
+  ): Promise<void> {
     const saved = {
       head: this.head,
       headTime: this.headTime,
@@ -639,19 +706,18 @@ export class DiskBackedQueue {
     };
     this.settle(cur);
     const crossed = cur.segment !== this.head.segment;
-    this.head = {
-      segment: cur.segment,
-      offset: cur.offset,
-      consumedEntries: cur.consumedEntries,
-      consumedBytes: cur.consumedBytes,
-    };
+    this.setHead(cur);
     this.unreadEntries -= cur.dropEntries;
     this.unreadBytes -= cur.dropBytes;
     try {
-      // The head's append time, for backlog().oldest: one more read, usually inside the window.
-      const probe = this.cursorAtHead();
-      const next = await this.step(probe);
-      this.headTime = next ? next.appendedAt : null;
+      // The head's append time, for backlog().oldest: known from the peek, or one more parse.
+      if (nextTime !== null) this.headTime = nextTime;
+      else {
+        const probe = this.cursorAtHead();
+        let reader = this.stepSync(probe);
+        if (reader === undefined) reader = await this.step(probe);
+        this.headTime = reader ? reader.header.appendedAt : null;
+      }
       this.advancedSinceWrite += moved;
       if (crossed || forceDurable || this.fsync === 'always') {
         await this.persistHead(true);
@@ -662,7 +728,7 @@ export class DiskBackedQueue {
       }
     } catch (err) {
       // Nothing moved: a retried advance must not skip the entries this one failed to pass.
-      this.head = saved.head;
+      this.setHead(saved.head);
       this.headTime = saved.headTime;
       this.unreadEntries = saved.unreadEntries;
       this.unreadBytes = saved.unreadBytes;
@@ -701,7 +767,6 @@ export class DiskBackedQueue {
         }
       }
       this.segments.splice(this.segmentIndex(seg.id), 1);
-      this.forgetParsed();
       this.usage -= seg.size;
       this.reservedUsage -= seg.size;
       this.corruptSkips.delete(seg.id);
@@ -740,11 +805,47 @@ export class DiskBackedQueue {
     };
   }
 
+  /** The head becomes `h` (a copy); any remembered peek walk is stale from now on. */
+  private setHead(h: Head): void {
+    this.head = {
+      segment: h.segment,
+      offset: h.offset,
+      consumedEntries: h.consumedEntries,
+      consumedBytes: h.consumedBytes,
+    };
+    this.headVersion++;
+  }
+
+  /**
+   * step() without I/O, for an entry lying whole in its reader's window: moves `cur` past it and
+   * returns the reader holding it (header, payload), null at the end of the queue, or undefined
+   * when a read, damage or a reader still to open needs step().
+   */
+  private stepSync(cur: Cursor): SegmentReader | null | undefined {
+    for (;;) {
+      const i = this.segmentIndex(cur.segment);
+      const seg = this.segments[i];
+      if (!seg || !seg.created) return null;
+      if (this.corruptSkips.size > 0 && this.corruptSkips.get(seg.id)?.has(cur.offset))
+        return undefined;
+      const reader = this.readers.get(seg.id)?.reader;
+      if (!reader) return undefined;
+      const status = reader.tryRecord(cur.offset, seg.size);
+      if (status === RecordStatus.Entry) {
+        moveOver(cur, reader);
+        return reader;
+      }
+      if (status !== RecordStatus.End && status !== RecordStatus.Seal) return undefined;
+      if (!this.passSegment(cur, i)) return null;
+    }
+  }
+
   /**
    * Reads the entry at `cur` and moves `cur` past it, stepping over corrupt regions (reported
-   * once) and into the next segment when this one is sealed and the next exists. Null at the end.
+   * once) and into the next segment when this one is sealed and the next exists. Returns the
+   * reader holding the entry (valid until its next read), or null at the end.
    */
-  private async step(cur: Cursor): Promise<QueueEntry | null> {
+  private async step(cur: Cursor): Promise<SegmentReader | null> {
     for (;;) {
       const i = this.segmentIndex(cur.segment);
       const seg = this.segments[i];
@@ -755,61 +856,38 @@ export class DiskBackedQueue {
         cur.offset = skipTo;
         continue;
       }
-      const cached: ReadResult | undefined = this.parsed.get(seg.id)?.get(cur.offset);
-      const rec: ReadResult =
-        cached ?? (await (await this.readerFor(seg.id)).readAt(cur.offset, seg.size));
-      if (rec.type === 'entry') {
-        this.remember(seg.id, cur.offset, rec);
-        cur.offset = rec.next;
-        cur.consumedEntries++;
-        cur.consumedBytes += rec.payload.length;
-        cur.dropEntries++;
-        cur.dropBytes += rec.payload.length;
-        return { payload: rec.payload, appendedAt: rec.appendedAt };
+      const reader = await this.readerFor(seg.id);
+      const status = await reader.nextRecord(cur.offset, seg.size);
+      if (status === RecordStatus.Entry) {
+        moveOver(cur, reader);
+        return reader;
       }
-      if (rec.type === 'corrupt') {
-        await this.reportCorrupt(seg.id, cur.offset, rec.next, rec.reason);
-        cur.offset = rec.next;
+      if (status === RecordStatus.Corrupt) {
+        const next = reader.next;
+        await this.reportCorrupt(seg.id, cur.offset, next, reader.reason);
+        cur.offset = next;
         continue;
       }
-      // End of this segment's data (its seal, or what is written so far).
-      const next = this.segments[i + 1];
-      if (!seg.sealed || !next?.created) return null;
-      // Entries the summary promised but corruption ate leave the backlog here, so it stays exact.
-      cur.dropEntries += Math.max(0, seg.entries - cur.consumedEntries);
-      cur.dropBytes += Math.max(0, seg.payloadBytes - cur.consumedBytes);
-      Object.assign(cur, { segment: next.id, offset: 0, consumedEntries: 0, consumedBytes: 0 });
+      if (!this.passSegment(cur, i)) return null;
     }
   }
 
   /**
-   * Entries parsed recently, by place: a peek followed by advance(n), or current() followed by
-   * advance(), checks each record's checksum once, not once per call. Bounded in bytes, since
-   * the payloads pin their read chunks.
+   * At the end of segment `i`'s data (its seal, or what is written so far): moves `cur` to the
+   * next segment when this one is sealed and the next exists; false otherwise.
    */
-  private remember(segment: number, offset: number, rec: ParsedEntry): void {
-    let inSegment = this.parsed.get(segment);
-    if (inSegment?.has(offset)) return;
-    if (
-      this.parsedBytes + rec.payload.length > PARSED_CACHE_BYTES ||
-      this.parsedCount >= PARSED_CACHE_ENTRIES
-    ) {
-      this.forgetParsed();
-      inSegment = undefined;
-    }
-    if (!inSegment) {
-      inSegment = new Map();
-      this.parsed.set(segment, inSegment);
-    }
-    inSegment.set(offset, rec);
-    this.parsedBytes += rec.payload.length;
-    this.parsedCount++;
-  }
-
-  private forgetParsed(): void {
-    this.parsed.clear();
-    this.parsedBytes = 0;
-    this.parsedCount = 0;
+  private passSegment(cur: Cursor, i: number): boolean {
+    const seg = this.segments[i];
+    const next = this.segments[i + 1];
+    if (!seg.sealed || !next?.created) return false;
+    // Entries the summary promised but corruption ate leave the backlog here, so it stays exact.
+    cur.dropEntries += Math.max(0, seg.entries - cur.consumedEntries);
+    cur.dropBytes += Math.max(0, seg.payloadBytes - cur.consumedBytes);
+    cur.segment = next.id;
+    cur.offset = 0;
+    cur.consumedEntries = 0;
+    cur.consumedBytes = 0;
+    return true;
   }
 
   private async reportCorrupt(
@@ -876,6 +954,7 @@ export class DiskBackedQueue {
     const open = this.readers.get(segment);
     if (!open) return;
     this.readers.delete(segment);
+    await open.reader.idle();
     await open.fh.close();
   }
 
@@ -920,7 +999,11 @@ export class DiskBackedQueue {
       ids.splice(0, ids.indexOf(pos.segment));
     }
 
-    for (let i = 0; i < ids.length - 1; i++) this.segments.push(await this.loadSealed(ids[i]));
+    // Sealed segments cost a few calls each (open, stat, read the seal, close): many at once.
+    const sealed = await mapBounded(ids.slice(0, -1), OPEN_CONCURRENCY, (id) =>
+      this.loadSealed(id),
+    );
+    this.segments.push(...sealed);
     let scanned: { id: number; scan: ScanResult } | null = null;
     if (ids.length > 0) {
       const id = ids[ids.length - 1];
@@ -940,7 +1023,7 @@ export class DiskBackedQueue {
     const tail = this.segments[this.segments.length - 1];
     if (!this.tailFh) this.tailFh = await this.fs.open(this.segmentPath(tail.id), 'r+');
 
-    this.head = this.resolveHead(pos, scanned);
+    this.setHead(this.resolveHead(pos, scanned));
     this.unreadEntries = -this.head.consumedEntries;
     this.unreadBytes = -this.head.consumedBytes;
     for (const seg of this.segments) {
@@ -955,7 +1038,7 @@ export class DiskBackedQueue {
     this.lastModifiedMs = scanned && scanned.scan.entries > 0 ? scanned.scan.lastTime : this.now();
     const probe = this.cursorAtHead();
     const first = await this.step(probe);
-    this.headTime = first ? first.appendedAt : null;
+    this.headTime = first ? first.header.appendedAt : null;
     await this.persistHead(true);
     if (this.fsync !== 'always') {
       this.timer = setInterval(() => this.tick(), this.fsyncIntervalMs);
@@ -966,6 +1049,7 @@ export class DiskBackedQueue {
   /** A non-tail segment: its seal gives the summary; without one (crash after a roll) scan once and seal it. */
   private async loadSealed(id: number): Promise<Segment> {
     const fh = await this.fs.open(this.segmentPath(id), 'r+');
+    let reader: SegmentReader | null = null;
     try {
       const { size } = await fh.stat();
       if (size >= SEAL_SIZE) {
@@ -974,7 +1058,7 @@ export class DiskBackedQueue {
         const summary = decodeSeal(bytes, id, size - SEAL_SIZE);
         if (summary) return { id, size, ...summary, sealed: true, created: true };
       }
-      const reader = new SegmentReader(fh, id);
+      reader = new SegmentReader(fh, id);
       const scan = await scanSegment(reader, size, 0);
       if (scan.sealAt !== null) {
         if (scan.validEnd < size) await this.truncateTorn(fh, reader, id, scan.validEnd, size);
@@ -992,6 +1076,7 @@ export class DiskBackedQueue {
         created: true,
       };
     } finally {
+      await reader?.idle();
       await fh.close();
     }
   }
@@ -999,9 +1084,9 @@ export class DiskBackedQueue {
   /** The tail segment: scanned whole (one segment at most), a torn end truncated. */
   private async loadTail(id: number, headOffset: number) {
     const fh = await this.fs.open(this.segmentPath(id), 'r+');
+    const reader = new SegmentReader(fh, id);
     try {
       const { size } = await fh.stat();
-      const reader = new SegmentReader(fh, id);
       const scan = await scanSegment(reader, size, headOffset);
       if (scan.validEnd < size) await this.truncateTorn(fh, reader, id, scan.validEnd, size);
       const seg: Segment = {
@@ -1013,6 +1098,7 @@ export class DiskBackedQueue {
       };
       return { seg, scan };
     } finally {
+      await reader.idle();
       await fh.close();
     }
   }
@@ -1161,7 +1247,8 @@ export class DiskBackedQueue {
     this.usage = 0;
     this.corruptSeen = 0;
     this.corruptSkips = new Map();
-    this.forgetParsed();
+    this.peekMemo = null;
+    this.headVersion++;
     this.advancedSinceWrite = 0;
     this.positionDirty = false;
     this.tailFh = null;
@@ -1176,8 +1263,10 @@ export class DiskBackedQueue {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     let first: unknown = null;
-    const handles = [...this.readers.values()].map((r) => r.fh);
+    const open = [...this.readers.values()];
     this.readers.clear();
+    for (const r of open) await r.reader.idle();
+    const handles = open.map((r) => r.fh);
     if (this.tailFh) handles.push(this.tailFh);
     this.tailFh = null;
     for (const fh of handles) await fh.close().catch((err) => (first ??= err));
@@ -1187,6 +1276,16 @@ export class DiskBackedQueue {
     this.lock = null;
     if (first) throw first;
   }
+}
+
+/** Moves `cur` past the entry `reader` just parsed. */
+function moveOver(cur: Cursor, reader: SegmentReader): void {
+  const length = reader.header.length;
+  cur.offset = reader.next;
+  cur.consumedEntries++;
+  cur.consumedBytes += length;
+  cur.dropEntries++;
+  cur.dropBytes += length;
 }
 
 function emptySegment(id: number): Segment {

@@ -1,16 +1,22 @@
 import type { QueueFileHandle } from './queue-fs';
 import {
   checksumMatches,
-  decodeHeader,
+  decodeHeaderInto,
   decodeSealPayload,
   HEADER_SIZE,
   KIND_SEAL,
   RECORD_MAGIC,
+  type RecordHeader,
   type SegmentSummary,
 } from './segment-format';
 
-/** Bounded read-ahead: memory stays flat however large the backlog (one chunk per open reader). */
+/** Bounded reads: memory stays flat however large the backlog (two windows per open reader). */
 export const READ_CHUNK_SIZE = 256 * 1024;
+/**
+ * Room in front of each window for the unread tail of the previous one: a record cut by the end
+ * of a window is completed by copying its start in front of the read-ahead, not by reading again.
+ */
+const CARRY_SIZE = 64 * 1024;
 
 export type ReadResult =
   | { type: 'entry'; payload: Buffer; appendedAt: number; next: number }
@@ -23,24 +29,66 @@ export type ReadResult =
    */
   | { type: 'corrupt'; next: number; reason: string; resynced: boolean };
 
-type Parsed = Exclude<ReadResult, { type: 'corrupt' }> | { type: 'invalid'; reason: string };
+/** What tryRecord()/next() found; the details are in the reader's fields. */
+export enum RecordStatus {
+  /** An entry: `header`, `next`, and the payload via payloadView() / copyPayload(). */
+  Entry,
+  /** The segment's seal: `summary`, `next`. */
+  Seal,
+  /** `offset` is at or past `limit`. */
+  End,
+  /** Not a valid record: `reason`. (next() turns this into Corrupt.) */
+  Invalid,
+  /** Only tryRecord(): the record does not lie whole in the window; call next(). */
+  NeedRead,
+  /** Only next(): bytes [offset, next) are damaged; `resynced` as in ReadResult. */
+  Corrupt,
+}
 
-const MAGIC_BYTES = Buffer.from([
-  (RECORD_MAGIC >>> 24) & 0xff,
-  (RECORD_MAGIC >>> 16) & 0xff,
-  (RECORD_MAGIC >>> 8) & 0xff,
-  RECORD_MAGIC & 0xff,
-]);
+interface ReadAhead {
+  /** File offset the read starts at; its bytes land at CARRY_SIZE in `buf`. */
+  at: number;
+  buf: Buffer;
+  done: Promise<number>;
+  error: unknown;
+  /** Set by reset(): the file changed underneath, whatever this read returns is discarded. */
+  stale: boolean;
+}
 
 /**
- * Reads the records of one segment file through a bounded window. Each refill allocates a fresh
- * chunk, so payloads handed out as sub-arrays stay valid after the window moves on (no copy).
+ * Reads the records of one segment file through a bounded window, reused from read to read (two
+ * buffers: the window and the read-ahead filling behind it, so the next read overlaps parsing).
+ *
+ * tryRecord() parses synchronously when the record lies whole in the window: the read loop of the
+ * queue makes no promise per record. What it finds is left in this reader's fields; a payload is
+ * only valid until the window moves, so callers copy out what they keep (copyPayload). readAt()
+ * is the plain API for offline tools: it returns a result object with a payload of its own.
+ *
  * `limit` is how many bytes of the file may be read: the written size of a segment still being
  * appended to, so a reader never sees a record that is only half written.
  */
 export class SegmentReader {
-  private buf: Buffer = Buffer.alloc(0);
-  private bufStart = 0;
+  /** Window: file bytes [winStart, winStart + winEnd - winFrom) are in win[winFrom, winEnd). */
+  private win: Buffer = Buffer.alloc(0);
+  private winFrom = 0;
+  private winEnd = 0;
+  private winStart = 0;
+  private spare: Buffer | null = null;
+  private ahead: ReadAhead | null = null;
+  /** Changes whenever the window's bytes change, so `verifiedAt` is only trusted in its window. */
+  private gen = 0;
+  private verifiedAt = -1;
+  private verifiedGen = -1;
+
+  /** Filled by tryRecord()/next(). */
+  readonly header: RecordHeader = { kind: 0, length: 0, appendedAt: 0, crc: 0 };
+  summary: SegmentSummary | null = null;
+  next = 0;
+  reason = '';
+  resynced = false;
+  private payloadAt = 0;
+  /** Bytes tryRecord() needed in the window when it answered NeedRead. */
+  private needed = 0;
 
   constructor(
     private readonly fh: QueueFileHandle,
@@ -48,81 +96,243 @@ export class SegmentReader {
     private readonly chunkSize = READ_CHUNK_SIZE,
   ) {}
 
-  async readAt(offset: number, limit: number): Promise<ReadResult> {
-    const parsed = await this.parseAt(offset, limit);
-    if (parsed.type !== 'invalid') return parsed;
-    const next = await this.resync(offset + 1, limit);
-    return { type: 'corrupt', next, reason: parsed.reason, resynced: next < limit };
+  // ---------------------------------------------------------------- the record loop
+
+  /**
+   * The record at `offset`, parsed in the window without I/O; NeedRead when it is not in the
+   * window whole. A record that passed its checksum in this window is not checksummed again (a
+   * peek stops on the entry past its budget, and the next peek or advance starts there).
+   */
+  tryRecord(offset: number, limit: number): RecordStatus {
+    if (offset >= limit) return RecordStatus.End;
+    if (limit - offset < HEADER_SIZE) return this.invalid('truncated header');
+    const at = offset - this.winStart + this.winFrom;
+    if (offset < this.winStart || at + HEADER_SIZE > this.winEnd) {
+      this.needed = HEADER_SIZE;
+      return RecordStatus.NeedRead;
+    }
+    const h = decodeHeaderInto(this.win, at, this.header);
+    if (typeof h === 'string') return this.invalid(h);
+    const size = HEADER_SIZE + h.length;
+    if (offset + size > limit) return this.invalid('record runs past the end');
+    if (at + size > this.winEnd) {
+      this.needed = size;
+      return RecordStatus.NeedRead;
+    }
+    if (offset !== this.verifiedAt || this.gen !== this.verifiedGen) {
+      if (!checksumMatches(this.win, at, h)) return this.invalid('checksum mismatch');
+      this.verifiedAt = offset;
+      this.verifiedGen = this.gen;
+    }
+    this.next = offset + size;
+    this.payloadAt = at + HEADER_SIZE;
+    if (h.kind === KIND_SEAL) {
+      this.summary = decodeSealPayload(this.payloadView(), this.segment, offset);
+      if (!this.summary) return this.invalid('seal of another segment or offset');
+      return RecordStatus.Seal;
+    }
+    return RecordStatus.Entry;
   }
+
+  /** tryRecord() with reads as needed; damage is resynced past and answered as Corrupt. */
+  async nextRecord(offset: number, limit: number): Promise<RecordStatus> {
+    let status = this.tryRecord(offset, limit);
+    if (status === RecordStatus.NeedRead) {
+      await this.load(offset, this.needed, limit);
+      status = this.tryRecord(offset, limit);
+      // The file holds fewer bytes than `limit` promised: nothing whole can be read here.
+      if (status === RecordStatus.NeedRead) {
+        status = this.invalid(
+          this.needed === HEADER_SIZE ? 'truncated header' : 'record runs past the end',
+        );
+      }
+    }
+    if (status !== RecordStatus.Invalid) return status;
+    const reason = this.reason;
+    const next = await this.resync(offset + 1, limit);
+    this.reason = reason;
+    this.next = next;
+    this.resynced = next < limit;
+    return RecordStatus.Corrupt;
+  }
+
+  /** The payload of the entry just parsed, as a view of the window (valid until it moves). */
+  payloadView(): Buffer {
+    return this.win.subarray(this.payloadAt, this.payloadAt + this.header.length);
+  }
+
+  /** Copies the payload of the entry just parsed into `target` at `at`. */
+  copyPayload(target: Buffer, at: number): void {
+    this.win.copy(target, at, this.payloadAt, this.payloadAt + this.header.length);
+  }
+
+  /** One record as a result object that owns its payload: the API of offline tools. */
+  async readAt(offset: number, limit: number): Promise<ReadResult> {
+    const status = await this.nextRecord(offset, limit);
+    switch (status) {
+      case RecordStatus.Entry:
+        return {
+          type: 'entry',
+          payload: Buffer.from(this.payloadView()),
+          appendedAt: this.header.appendedAt,
+          next: this.next,
+        };
+      case RecordStatus.Seal:
+        return { type: 'seal', summary: this.summary!, next: this.next };
+      case RecordStatus.End:
+        return { type: 'end' };
+      default:
+        return { type: 'corrupt', next: this.next, reason: this.reason, resynced: this.resynced };
+    }
+  }
+
+  // ---------------------------------------------------------------- raw bytes and lifecycle
 
   /** Raw bytes [offset, offset + length), for copying damaged regions aside. */
   async readBytes(offset: number, length: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(out, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return out.subarray(0, done);
+    return out.subarray(0, await this.readFully(out, 0, length, offset));
   }
 
   /** Forgets the window: used after the file was truncated underneath it. */
   reset(): void {
-    this.buf = Buffer.alloc(0);
-    this.bufStart = 0;
+    this.win = Buffer.alloc(0);
+    this.winFrom = this.winEnd = this.winStart = 0;
+    this.gen++;
+    if (this.ahead) this.ahead.stale = true;
   }
 
-  private async parseAt(offset: number, limit: number): Promise<Parsed> {
-    if (offset >= limit) return { type: 'end' };
-    if (limit - offset < HEADER_SIZE) return { type: 'invalid', reason: 'truncated header' };
-    const head = await this.window(offset, HEADER_SIZE, limit);
-    if (head.length < HEADER_SIZE) return { type: 'invalid', reason: 'truncated header' };
-    const h = decodeHeader(head, 0);
-    if (typeof h === 'string') return { type: 'invalid', reason: h };
-    const size = HEADER_SIZE + h.length;
-    if (offset + size > limit) return { type: 'invalid', reason: 'record runs past the end' };
-    const whole = await this.window(offset, size, limit);
-    if (whole.length < size) return { type: 'invalid', reason: 'record runs past the end' };
-    const payload = whole.subarray(HEADER_SIZE);
-    if (!checksumMatches(whole, 0, h, payload))
-      return { type: 'invalid', reason: 'checksum mismatch' };
-    if (h.kind === KIND_SEAL) {
-      const summary = decodeSealPayload(payload, this.segment, offset);
-      if (!summary) return { type: 'invalid', reason: 'seal of another segment or offset' };
-      return { type: 'seal', summary, next: offset + size };
+  /** Waits for a read-ahead in flight, so the file handle can be closed under no read. */
+  async idle(): Promise<void> {
+    if (this.ahead) await this.ahead.done;
+  }
+
+  // ---------------------------------------------------------------- windows
+
+  private invalid(reason: string): RecordStatus {
+    this.reason = reason;
+    return RecordStatus.Invalid;
+  }
+
+  private get winEndOffset(): number {
+    return this.winStart + this.winEnd - this.winFrom;
+  }
+
+  /** Makes the window hold [offset, offset + length) (as much of it as the file has). */
+  private async load(offset: number, length: number, limit: number): Promise<void> {
+    const sequential =
+      this.winEnd > this.winFrom && offset >= this.winStart && offset <= this.winEndOffset;
+    const carry = sequential ? this.winEndOffset - offset : 0;
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead) {
+      await ahead.done;
+      const usable =
+        !ahead.stale &&
+        ahead.error === null &&
+        sequential &&
+        ahead.at === this.winEndOffset &&
+        carry <= CARRY_SIZE;
+      if (usable) {
+        const bytes = await ahead.done;
+        // The unread end of the old window goes right in front of the new bytes.
+        this.win.copy(ahead.buf, CARRY_SIZE - carry, this.winEnd - carry, this.winEnd);
+        this.setWindow(ahead.buf, CARRY_SIZE - carry, CARRY_SIZE + bytes, offset);
+        if (this.winEndOffset >= offset + Math.min(length, limit - offset)) {
+          this.readAhead(limit);
+          return;
+        }
+      } else {
+        if (ahead.buf.length === CARRY_SIZE + this.chunkSize) this.spare = ahead.buf;
+        // A failed read-ahead is retried below by a plain read, whose error reaches the caller.
+      }
     }
-    return { type: 'entry', payload, appendedAt: h.appendedAt, next: offset + size };
+    const size = Math.max(length, Math.min(this.chunkSize, limit - offset));
+    const buf = this.bufferFor(size);
+    const got = await this.readFully(buf, CARRY_SIZE, size, offset);
+    this.setWindow(buf, CARRY_SIZE, CARRY_SIZE + got, offset);
+    // Read ahead only for a reader walking forward: a one-off look (open's head probe) reads once.
+    if (sequential) this.readAhead(limit);
+  }
+
+  private setWindow(buf: Buffer, from: number, end: number, start: number): void {
+    if (this.win !== buf && this.win.length === CARRY_SIZE + this.chunkSize) this.spare = this.win;
+    this.win = buf;
+    this.winFrom = from;
+    this.winEnd = end;
+    this.winStart = start;
+    this.gen++;
+  }
+
+  /** A buffer with room for CARRY_SIZE + size, never the window itself. */
+  private bufferFor(size: number): Buffer {
+    if (size <= this.chunkSize) {
+      const spare = this.spare;
+      if (spare && spare !== this.win) {
+        this.spare = null;
+        return spare;
+      }
+      return Buffer.allocUnsafeSlow(CARRY_SIZE + this.chunkSize);
+    }
+    // A record larger than a window: a buffer of its own, dropped when the window moves on.
+    return Buffer.allocUnsafeSlow(CARRY_SIZE + size);
+  }
+
+  private readAhead(limit: number): void {
+    const at = this.winEndOffset;
+    const size = Math.min(this.chunkSize, limit - at);
+    if (size <= 0) return;
+    const buf = this.bufferFor(size);
+    const ahead: ReadAhead = { at, buf, done: Promise.resolve(0), error: null, stale: false };
+    // The error is kept, not thrown here: it reaches a caller only if these bytes are needed.
+    ahead.done = this.readFully(buf, CARRY_SIZE, size, at).catch((err: unknown) => {
+      ahead.error = err;
+      return 0;
+    });
+    this.ahead = ahead;
+  }
+
+  private async readFully(
+    buf: Buffer,
+    from: number,
+    length: number,
+    position: number,
+  ): Promise<number> {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, from + done, length - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done;
   }
 
   /** The first offset at or after `from` where a valid record starts, or `limit`. */
   private async resync(from: number, limit: number): Promise<number> {
+    const magic = Buffer.alloc(4);
+    magic.writeUInt32BE(RECORD_MAGIC);
     let at = from;
-    while (at + MAGIC_BYTES.length <= limit) {
-      const chunk = await this.window(at, Math.min(this.chunkSize, limit - at), limit);
-      let i = chunk.indexOf(MAGIC_BYTES);
-      while (i >= 0) {
-        const candidate = at + i;
-        const parsed = await this.parseAt(candidate, limit);
-        if (parsed.type === 'entry' || parsed.type === 'seal') return candidate;
-        i = chunk.indexOf(MAGIC_BYTES, i + 1);
+    while (at + magic.length <= limit) {
+      if (at < this.winStart || at + magic.length > this.winEndOffset) {
+        await this.load(at, magic.length, limit);
+        if (at + magic.length > this.winEndOffset) break;
       }
-      // Overlap by three bytes so a magic split across two chunks is still seen.
-      if (at + chunk.length >= limit) break;
-      at += Math.max(1, chunk.length - (MAGIC_BYTES.length - 1));
+      const found = this.win.subarray(this.winFrom, this.winEnd).indexOf(magic, at - this.winStart);
+      if (found < 0) {
+        // Step back three bytes so a magic split across two windows is still seen.
+        if (this.winEndOffset >= limit) break;
+        at = Math.max(at + 1, this.winEndOffset - (magic.length - 1));
+        continue;
+      }
+      const candidate = this.winStart + found;
+      let status = this.tryRecord(candidate, limit);
+      if (status === RecordStatus.NeedRead) {
+        await this.load(candidate, this.needed, limit);
+        status = this.tryRecord(candidate, limit);
+      }
+      if (status === RecordStatus.Entry || status === RecordStatus.Seal) return candidate;
+      at = candidate + 1;
     }
     return limit;
-  }
-
-  private async window(offset: number, length: number, limit: number): Promise<Buffer> {
-    const end = this.bufStart + this.buf.length;
-    if (offset >= this.bufStart && offset + length <= end) {
-      return this.buf.subarray(offset - this.bufStart, offset - this.bufStart + length);
-    }
-    const size = Math.max(length, Math.min(this.chunkSize, limit - offset));
-    const fresh = await this.readBytes(offset, size);
-    this.buf = fresh;
-    this.bufStart = offset;
-    return fresh.subarray(0, Math.min(length, fresh.length));
   }
 }

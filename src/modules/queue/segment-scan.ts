@@ -1,4 +1,4 @@
-import type { SegmentReader } from './segment-reader';
+import { RecordStatus, type SegmentReader } from './segment-reader';
 import type { SegmentSummary } from './segment-format';
 
 export interface ScanResult extends SegmentSummary {
@@ -19,6 +19,9 @@ export interface ScanResult extends SegmentSummary {
  * segment without a valid seal (a crash right after a roll) once. Corrupt regions followed by a
  * valid record are stepped over (they are reported when the head reaches them); damage with no
  * valid record after it is a torn end, and `validEnd` says where the good data stops.
+ *
+ * Records are parsed in the reader's window without a promise each; only a window refill awaits
+ * (and the next window is already being read meanwhile).
  */
 export async function scanSegment(
   reader: SegmentReader,
@@ -40,28 +43,31 @@ export async function scanSegment(
   let offset = 0;
   while (offset < size) {
     if (offset === headOffset) r.headIsBoundary = true;
-    const rec = await reader.readAt(offset, size);
-    if (rec.type === 'end') break;
-    if (rec.type === 'corrupt') {
-      if (!rec.resynced) break;
-      offset = rec.next;
+    let status = reader.tryRecord(offset, size);
+    if (status === RecordStatus.NeedRead || status === RecordStatus.Invalid)
+      status = await reader.nextRecord(offset, size);
+    if (status === RecordStatus.End) break;
+    if (status === RecordStatus.Corrupt) {
+      if (!reader.resynced) break;
+      offset = reader.next;
       continue;
     }
-    if (rec.type === 'seal') {
+    if (status === RecordStatus.Seal) {
       r.sealAt = offset;
-      r.validEnd = rec.next;
+      r.validEnd = reader.next;
       break;
     }
-    if (r.entries === 0) r.firstTime = rec.appendedAt;
+    const { appendedAt, length } = reader.header;
+    if (r.entries === 0) r.firstTime = appendedAt;
     r.entries++;
-    r.payloadBytes += rec.payload.length;
-    r.maxTime = Math.max(r.maxTime, rec.appendedAt);
-    r.lastTime = rec.appendedAt;
+    r.payloadBytes += length;
+    if (appendedAt > r.maxTime) r.maxTime = appendedAt;
+    r.lastTime = appendedAt;
     if (offset < headOffset) {
       r.entriesBefore++;
-      r.bytesBefore += rec.payload.length;
+      r.bytesBefore += length;
     }
-    offset = rec.next;
+    offset = reader.next;
     r.validEnd = offset;
   }
   if (headOffset === r.validEnd && r.sealAt === null) r.headIsBoundary = true;
