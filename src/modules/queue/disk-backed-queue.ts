@@ -21,9 +21,7 @@ import {
 import {
   CORRUPT_DIR,
   decodeSeal,
-  encodeRecord,
   encodeSeal,
-  KIND_ENTRY,
   parseSegmentFileName,
   recordSize,
   SEAL_SIZE,
@@ -32,6 +30,7 @@ import {
 import { mapBounded } from './map-bounded';
 import { RecordStatus, SegmentReader } from './segment-reader';
 import { scanSegment, type ScanResult } from './segment-scan';
+import { BatchBufferPool, WriteBatch } from './write-batch';
 
 export interface CorruptInfo {
   segment: number;
@@ -116,20 +115,10 @@ interface Waiter {
 }
 
 type WriteOp =
-  | {
-      kind: 'append';
-      seg: Segment;
-      buf: Buffer;
-      time: number;
-      payloadBytes: number;
-      waiter: Waiter;
-    }
+  | WriteBatch<Segment>
   | { kind: 'roll'; from: Segment; to: Segment }
   | { kind: 'sync'; waiter: Waiter };
 
-/** A batch stops here: bounded memory per write and well under the 1024 iovecs of one writev. */
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-const MAX_BATCH_RECORDS = 1024;
 const COPY_CHUNK = 1024 * 1024;
 /** Payloads returned by one peek are copied into slabs of this size, not one buffer each. */
 const SLAB_BYTES = 1024 * 1024;
@@ -205,6 +194,9 @@ export class DiskBackedQueue {
   private tailReserved = 0;
   private reservedUsage = 0;
   private ops: WriteOp[] = [];
+  private readonly batchBuffers = new BatchBufferPool();
+  /** Appends since the last timer tick: a tick that saw none lets the batch buffers go. */
+  private appendedSinceTick = 0;
   private flushing = false;
   private flushIdle: Promise<void> = Promise.resolve();
   private dataDirty = false;
@@ -360,25 +352,26 @@ export class DiskBackedQueue {
         throw new QueueFullError(this.dir, this.maxSize);
       }
       if (roll) this.queueRoll();
-      const time = this.now();
-      const buf = encodeRecord(KIND_ENTRY, payload, time);
+      const batch = this.openBatch(size);
+      batch.add(payload, this.now(), this.batchBuffers);
       this.tailReserved += size;
       this.reservedUsage += size;
-      return new Promise<void>((resolve, reject) => {
-        const seg = this.segments[this.segments.length - 1];
-        this.ops.push({
-          kind: 'append',
-          seg,
-          buf,
-          time,
-          payloadBytes: payload.length,
-          waiter: { resolve, reject },
-        });
-        this.kick();
-      });
+      this.appendedSinceTick++;
+      this.kick();
+      return batch.done;
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** The batch still filling for the tail segment, or a new one: its records share one write. */
+  private openBatch(size: number): WriteBatch<Segment> {
+    const seg = this.segments[this.segments.length - 1];
+    const last = this.ops[this.ops.length - 1];
+    if (last instanceof WriteBatch && last.seg === seg && last.fits(size)) return last;
+    const batch = new WriteBatch(seg, this.batchBuffers.take(size));
+    this.ops.push(batch);
+    return batch;
   }
 
   private queueRoll(): void {
@@ -406,13 +399,10 @@ export class DiskBackedQueue {
   private async flushLoop(): Promise<void> {
     try {
       while (this.ops.length > 0) {
-        const op = this.ops[0];
-        if (op.kind === 'append') await this.writeBatch(this.takeBatch(op.seg));
-        else {
-          this.ops.shift();
-          if (op.kind === 'roll') await this.roll(op.from, op.to);
-          else await this.syncTail(op.waiter);
-        }
+        const op = this.ops.shift()!;
+        if (op instanceof WriteBatch) await this.writeBatch(op);
+        else if (op.kind === 'roll') await this.roll(op.from, op.to);
+        else await this.syncTail(op.waiter);
         // Let the callers of the batch just resolved queue their next appends before the next write.
         if (this.ops.length > 0) await yieldToIo();
       }
@@ -421,38 +411,28 @@ export class DiskBackedQueue {
     }
   }
 
-  private takeBatch(seg: Segment): Extract<WriteOp, { kind: 'append' }>[] {
-    let n = 0;
-    let bytes = 0;
-    while (n < MAX_BATCH_RECORDS && n < this.ops.length) {
-      const op = this.ops[n];
-      if (op.kind !== 'append' || op.seg !== seg) break;
-      if (n > 0 && bytes + op.buf.length > MAX_BATCH_BYTES) break;
-      bytes += op.buf.length;
-      n++;
+  private async writeBatch(batch: WriteBatch<Segment>): Promise<void> {
+    try {
+      await this.writeBatchBytes(batch);
+    } finally {
+      this.batchBuffers.give(batch.buf);
     }
-    return this.ops.splice(0, n) as Extract<WriteOp, { kind: 'append' }>[];
   }
 
-  private async writeBatch(batch: Extract<WriteOp, { kind: 'append' }>[]): Promise<void> {
-    const seg = batch[0].seg;
+  private async writeBatchBytes(batch: WriteBatch<Segment>): Promise<void> {
+    const seg = batch.seg;
     const fh = this.tailFh;
-    const bytes = batch.reduce((n, op) => n + op.buf.length, 0);
+    const bytes = batch.length;
     if (this.failure || !fh) {
       this.releaseReservation(seg, bytes);
-      for (const op of batch) op.waiter.reject(this.failure ?? new QueueNotOpenError(this.dir));
+      batch.reject(this.failure ?? new QueueNotOpenError(this.dir));
       return;
     }
     try {
-      // One contiguous buffer: a memcpy is cheaper than a writev of a thousand 1 KiB iovecs.
-      await writeAll(
-        fh,
-        batch.map((op) => op.buf),
-        seg.size,
-      );
+      await writeAll(fh, [batch.bytes()], seg.size);
     } catch (err) {
       this.releaseReservation(seg, bytes);
-      for (const op of batch) op.waiter.reject(err);
+      batch.reject(err);
       try {
         // Cut what part of the batch reached the file, so nothing later sits behind a hole.
         await fh.truncate(seg.size);
@@ -465,7 +445,7 @@ export class DiskBackedQueue {
       try {
         await fh.datasync();
       } catch (err) {
-        for (const op of batch) op.waiter.reject(err);
+        batch.reject(err);
         this.fail(err);
         return;
       }
@@ -473,19 +453,17 @@ export class DiskBackedQueue {
       this.dataDirty = true;
     }
     const wasEmpty = this.unreadEntries <= 0;
-    for (const op of batch) {
-      if (seg.entries === 0) seg.firstTime = op.time;
-      seg.entries++;
-      seg.payloadBytes += op.payloadBytes;
-      seg.maxTime = Math.max(seg.maxTime, op.time);
-    }
+    if (seg.entries === 0) seg.firstTime = batch.firstTime;
+    seg.entries += batch.count;
+    seg.payloadBytes += batch.payloadBytes;
+    seg.maxTime = Math.max(seg.maxTime, batch.maxTime);
     seg.size += bytes;
     this.usage += bytes;
-    this.unreadEntries += batch.length;
-    this.unreadBytes += batch.reduce((n, op) => n + op.payloadBytes, 0);
-    if (wasEmpty) this.headTime = batch[0].time;
-    this.lastModifiedMs = batch[batch.length - 1].time;
-    for (const op of batch) op.waiter.resolve();
+    this.unreadEntries += batch.count;
+    this.unreadBytes += batch.payloadBytes;
+    if (wasEmpty) this.headTime = batch.firstTime;
+    this.lastModifiedMs = batch.lastTime;
+    batch.resolve();
   }
 
   /** A failed batch gives its reservation back; a roll it caused stays (an underfull segment). */
@@ -532,8 +510,8 @@ export class DiskBackedQueue {
    */
   private abortRoll(from: Segment, err: unknown): void {
     this.ops = this.ops.filter((op) => {
-      if (op.kind === 'append') op.waiter.reject(err);
-      return op.kind === 'sync';
+      if (op instanceof WriteBatch) op.reject(err);
+      return !(op instanceof WriteBatch) && op.kind === 'sync';
     });
     this.segments.splice(this.segmentIndex(from.id) + 1);
     this.tailReserved = from.size;
@@ -557,7 +535,10 @@ export class DiskBackedQueue {
     if (this.failure) return;
     this.failure = err instanceof QueueFailedError ? err : new QueueFailedError(this.dir, err);
     const queued = this.ops.splice(0);
-    for (const op of queued) if (op.kind !== 'roll') op.waiter.reject(this.failure);
+    for (const op of queued) {
+      if (op instanceof WriteBatch) op.reject(this.failure);
+      else if (op.kind === 'sync') op.waiter.reject(this.failure);
+    }
   }
 
   // ---------------------------------------------------------------- reads
@@ -1188,6 +1169,9 @@ export class DiskBackedQueue {
 
   private tick(): void {
     if (this.ticking || this.state !== 'open' || this.failure) return;
+    // An idle queue holds no batch buffers (a relay has one queue per node).
+    if (this.appendedSinceTick === 0 && !this.flushing) this.batchBuffers.clear();
+    this.appendedSinceTick = 0;
     this.ticking = true;
     const work = async () => {
       if (this.dataDirty && this.fsync === 'interval') {
@@ -1255,6 +1239,7 @@ export class DiskBackedQueue {
     this.tailReserved = 0;
     this.reservedUsage = 0;
     this.ops = [];
+    this.batchBuffers.clear();
     this.dataDirty = false;
     this.chain = Promise.resolve();
   }
