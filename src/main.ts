@@ -28,7 +28,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks(['SIGHUP', 'SIGQUIT']);
   handleStopSignals(app);
 
-  await app.listen({ port: config.port, host: process.env.HH_HOST ?? '0.0.0.0' });
+  await app.listen({ port: config.port, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   logger.log({ msg: 'relay listening', port, nodes: config.nodes.map((n) => n.id) }, 'Main');
 }

@@ -34,6 +34,8 @@ export const DEFAULTS = {
   retryConcurrency: 20,
   replayBatchBytes: 1 * MiB,
   port: 9096,
+  /** Listen address of the standalone relay. */
+  host: '0.0.0.0',
   maxBodySize: 25 * 1000 * 1000,
   writeTimeoutMs: 10 * SECOND,
   writeConsistency: 'any' as WriteConsistency,

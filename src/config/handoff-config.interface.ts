@@ -25,6 +25,8 @@ export interface HandoffConfig {
   retryConcurrency: number;
   replayBatchBytes: number;
   port: number;
+  /** Listen address of the standalone relay. */
+  host: string;
   authToken?: string;
   maxBodySize: number;
   writeTimeoutMs: number;

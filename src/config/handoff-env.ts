@@ -84,6 +84,10 @@ export class HandoffEnv {
   HH_PORT?: string;
 
   @IsOptional()
+  @HandoffVariable('host', parseText('listen address'), DEFAULTS.host)
+  HH_HOST?: string;
+
+  @IsOptional()
   @HandoffVariable('authToken', parseText('token'), undefined, { secret: true })
   HH_AUTH_TOKEN?: string;
 

@@ -35,6 +35,7 @@ describe('validateHandoffEnv', () => {
       retryConcurrency: 20,
       replayBatchBytes: MiB,
       port: 9096,
+      host: '0.0.0.0',
       authToken: undefined,
       maxBodySize: 25_000_000,
       writeTimeoutMs: 10_000,
@@ -201,6 +202,7 @@ describe('validateHandoffEnv', () => {
       ],
       ['65536', '-1', '80a', '0x50', ''],
     ],
+    ['HH_HOST', 'host', [['127.0.0.1', '127.0.0.1'], ['::', '::']], ['', '  ']],
     ['HH_AUTH_TOKEN', 'authToken', [['s3cret-token', 's3cret-token']], ['', '   ']],
     [
       'HH_MAX_BODY_SIZE',

@@ -23,6 +23,7 @@ export function testConfig(
     retryConcurrency: DEFAULTS.retryConcurrency,
     replayBatchBytes: DEFAULTS.replayBatchBytes,
     port: 0,
+    host: '127.0.0.1',
     maxBodySize: DEFAULTS.maxBodySize,
     writeTimeoutMs: 2000,
     writeConsistency: 'any',
