@@ -133,6 +133,16 @@ describe('HandoffService', () => {
     expect(service.node('n1').state).toBe('up');
   });
 
+  it('replays entries appended straight to its queue once woken', async () => {
+    const { service } = await boot();
+    await service.queueOf('n1').append(buf('direct v=1'));
+    expect(sink.lines()).toEqual([]);
+    service.wake('n1');
+    await sink.waitForLines(1);
+    expect(sink.lines()).toEqual(['direct v=1']);
+    await eventually(() => service.backlog('n1').entries === 0);
+  });
+
   it('sends new writes behind the backlog, never past it', async () => {
     const { service } = await boot();
     sink.mode = { kind: 'status', status: 503 };

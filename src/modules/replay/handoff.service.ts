@@ -164,6 +164,16 @@ export class HandoffService
     return this.entry(id).replayer.queue.backlog();
   }
 
+  /**
+   * Arms the node's retry loop when its queue holds entries. `enqueue` does this itself; call it
+   * after appending straight to a queue injected with `@InjectHandoffQueue`, which the service
+   * cannot see happen.
+   */
+  wake(id: string): void {
+    const entry = this.entry(id);
+    if (entry.replayer.queue.backlog().entries > 0) this.armIfIdle(entry);
+  }
+
   pause(id: string): void {
     const entry = this.entry(id);
     entry.paused = true;
