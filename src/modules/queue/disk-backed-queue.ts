@@ -28,7 +28,7 @@ import {
   segmentFileName,
 } from './segment-format';
 import { mapBounded } from './map-bounded';
-import { RecordStatus, SegmentReader } from './segment-reader';
+import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, WindowPool } from './segment-reader';
 import { scanSegment, type ScanResult } from './segment-scan';
 import { BatchBufferPool, WriteBatch } from './write-batch';
 
@@ -195,6 +195,7 @@ export class DiskBackedQueue {
   private reservedUsage = 0;
   private ops: WriteOp[] = [];
   private readonly batchBuffers = new BatchBufferPool();
+  private readonly windows = new WindowPool();
   /** Appends since the last timer tick: a tick that saw none lets the batch buffers go. */
   private appendedSinceTick = 0;
   private flushing = false;
@@ -914,7 +915,7 @@ export class DiskBackedQueue {
     const open = this.readers.get(segment);
     if (open) return open.reader;
     const fh = await this.fs.open(this.segmentPath(segment), 'r');
-    const reader = new SegmentReader(fh, segment);
+    const reader = new SegmentReader(fh, segment, READ_CHUNK_SIZE, this.windows);
     this.readers.set(segment, { fh, reader });
     return reader;
   }
@@ -935,7 +936,7 @@ export class DiskBackedQueue {
     const open = this.readers.get(segment);
     if (!open) return;
     this.readers.delete(segment);
-    await open.reader.idle();
+    await open.reader.release();
     await open.fh.close();
   }
 

@@ -45,6 +45,25 @@ export enum RecordStatus {
   Corrupt,
 }
 
+/**
+ * Window buffers handed from reader to reader: a drain opens a reader per segment, and buffers
+ * allocated per segment would be garbage waiting for the GC (RSS), not live data.
+ */
+export class WindowPool {
+  private free: Buffer[] = [];
+
+  constructor(private readonly keep = 4) {}
+
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length === size);
+    return i >= 0 ? this.free.splice(i, 1)[0] : Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buf: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(buf);
+  }
+}
+
 interface ReadAhead {
   /** File offset the read starts at; its bytes land at CARRY_SIZE in `buf`. */
   at: number;
@@ -94,6 +113,7 @@ export class SegmentReader {
     private readonly fh: QueueFileHandle,
     readonly segment: number,
     private readonly chunkSize = READ_CHUNK_SIZE,
+    private readonly pool: WindowPool | null = null,
   ) {}
 
   // ---------------------------------------------------------------- the record loop
@@ -207,6 +227,17 @@ export class SegmentReader {
     if (this.ahead) await this.ahead.done;
   }
 
+  /** Done with this reader: waits for a read in flight, then gives its buffers to the pool. */
+  async release(): Promise<void> {
+    await this.idle();
+    const standard = CARRY_SIZE + this.chunkSize;
+    const bufs = new Set([this.win, this.spare, this.ahead?.buf]);
+    this.ahead = null;
+    this.spare = null;
+    this.reset();
+    for (const b of bufs) if (b && b.length === standard) this.pool?.give(b);
+  }
+
   // ---------------------------------------------------------------- windows
 
   private invalid(reason: string): RecordStatus {
@@ -272,7 +303,9 @@ export class SegmentReader {
         this.spare = null;
         return spare;
       }
-      return Buffer.allocUnsafeSlow(CARRY_SIZE + this.chunkSize);
+      return this.pool
+        ? this.pool.take(CARRY_SIZE + this.chunkSize)
+        : Buffer.allocUnsafeSlow(CARRY_SIZE + this.chunkSize);
     }
     // A record larger than a window: a buffer of its own, dropped when the window moves on.
     return Buffer.allocUnsafeSlow(CARRY_SIZE + size);
