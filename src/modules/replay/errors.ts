@@ -64,14 +64,8 @@ export class UnknownNodeError extends Error {
   }
 }
 
-/** A node id that could not name a directory safely (see isValidNodeId). */
-export class InvalidNodeIdError extends Error {
-  readonly code = 'ERR_INVALID_NODE_ID';
-  constructor(readonly nodeId: unknown) {
-    super(`invalid node id ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
-    this.name = 'InvalidNodeIdError';
-  }
-}
+/** One class for a bad node id, wherever it is caught: the queue registry's. */
+export { InvalidNodeIdError } from '../queue/registry-errors';
 
 /** A node id given twice (addNode of a node that exists). */
 export class DuplicateNodeError extends Error {
