@@ -202,7 +202,15 @@ describe('validateHandoffEnv', () => {
       ],
       ['65536', '-1', '80a', '0x50', ''],
     ],
-    ['HH_HOST', 'host', [['127.0.0.1', '127.0.0.1'], ['::', '::']], ['', '  ']],
+    [
+      'HH_HOST',
+      'host',
+      [
+        ['127.0.0.1', '127.0.0.1'],
+        ['::', '::'],
+      ],
+      ['', '  '],
+    ],
     ['HH_AUTH_TOKEN', 'authToken', [['s3cret-token', 's3cret-token']], ['', '   ']],
     [
       'HH_MAX_BODY_SIZE',
