@@ -23,6 +23,8 @@ export class FaultyFs implements QueueFileSystem {
   readonly log: string[] = [];
   /** Also log reads as `read <file> <length>` (off by default: drains read a lot). */
   logReads = false;
+  /** With logReads, each read's file, position and length, in the order they were issued. */
+  readonly reads: { file: string; position: number; length: number }[] = [];
 
   private check(op: FaultOp, path: string): void {
     const file = basename(path);
@@ -36,7 +38,10 @@ export class FaultyFs implements QueueFileSystem {
     const fh = await nodeQueueFileSystem.open(path, flags);
     return {
       read: (b, o, l, p) => {
-        if (this.logReads) this.log.push(`read ${basename(path)} ${l}`);
+        if (this.logReads) {
+          this.log.push(`read ${basename(path)} ${l}`);
+          this.reads.push({ file: basename(path), position: p, length: l });
+        }
         return fh.read(b, o, l, p);
       },
       writev: async (bufs, pos) => {

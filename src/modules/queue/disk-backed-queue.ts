@@ -125,16 +125,20 @@ const SLAB_BYTES = 1024 * 1024;
 /** Sealed segments whose seals open() reads at once. */
 const OPEN_CONCURRENCY = 16;
 
-/** What the last peek walked: advance(n) after it starts from there instead of reading again. */
+/**
+ * Where a peek's walk ended, `count` entries past the head: advance(n) and a later peek with a
+ * skip start from the nearest one instead of walking from the head again.
+ */
 interface PeekMemo {
-  /** headVersion when it was taken: any head move makes it stale. */
-  version: number;
   count: number;
   /** Just past the `count`-th entry. */
   cursor: Cursor;
   /** Append time of the entry after them when the peek read it (stopped on maxBytes), else null. */
   nextTime: number | null;
 }
+
+/** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
+const MAX_PEEK_MEMOS = 8;
 
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
@@ -185,7 +189,9 @@ export class DiskBackedQueue {
   /** Corrupt regions already reported: segment -> start offset -> where the next record starts. */
   private corruptSkips = new Map<number, Map<number, number>>();
   private headVersion = 0;
-  private peekMemo: PeekMemo | null = null;
+  /** Peek walks from the head as it was at headVersion === memoVersion (stale otherwise). */
+  private peekMemos: PeekMemo[] = [];
+  private memoVersion = -1;
   private advancedSinceWrite = 0;
   private positionDirty = false;
 
@@ -545,45 +551,71 @@ export class DiskBackedQueue {
   // ---------------------------------------------------------------- reads
 
   async current(): Promise<Buffer | null> {
-    const [first] = await this.readHead(0, 1, null);
+    const [first] = await this.readHead(0, 1, null, 0);
     return first ?? null;
   }
 
-  peek(maxBytes: number, maxEntries = Infinity): Promise<Buffer[]> {
-    return this.readHead(maxBytes, maxEntries, null);
+  /**
+   * The entries at the head, up to `maxBytes` of payload and `maxEntries` entries (at least one
+   * when there is one, however large), without moving the head. With `skip`, they start `skip`
+   * entries after the head (none when the backlog has no more), so a replayer can read batch
+   * k+1 while batch k is in flight: peek(b, e) → k, peek(b, e, k.length) → k+1, advance(k.length).
+   * The walk is remembered, so that advance and the next skipping peek start where it ended.
+   */
+  peek(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<Buffer[]> {
+    return this.readHead(maxBytes, maxEntries, null, skip);
   }
 
-  async peekEntries(maxBytes: number, maxEntries = Infinity): Promise<QueueEntry[]> {
+  /** peek() with each entry's append time; `skip` as in peek(). */
+  async peekEntries(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<QueueEntry[]> {
     const times: number[] = [];
-    const payloads = await this.readHead(maxBytes, maxEntries, times);
+    const payloads = await this.readHead(maxBytes, maxEntries, times, skip);
     return payloads.map((payload, i) => ({ payload, appendedAt: times[i] }));
   }
 
   /**
-   * The entries at the head (at least one when there is one, however large). Records lying in a
-   * reader's window are parsed without a promise each; payloads are copied out of the window
-   * into shared slabs, since the window is reused. The walk is remembered for advance().
+   * The entries `skip` past the head (at least one when there is one, however large). Records
+   * lying in a reader's window are parsed without a promise each; payloads are copied out of the
+   * window into shared slabs, since the window is reused. The walk is remembered for advance().
    */
   private readHead(
     maxBytes: number,
     maxEntries: number,
     times: number[] | null,
+    skip: number,
   ): Promise<Buffer[]> {
+    if (!(skip >= 0 && (Number.isInteger(skip) || skip === Infinity))) {
+      return Promise.reject(new RangeError(`skip must be a whole number >= 0, got ${skip}`));
+    }
     return this.exclusive(async () => {
       const out: Buffer[] = [];
-      const cur = this.cursorAtHead();
-      const version = this.headVersion;
+      // The backlog counts every entry a walk can find (or more, when corruption ate some).
+      if (skip > 0 && skip >= this.unreadEntries) return out;
+      const start = this.nearestMemo(skip);
+      const cur = start ? { ...start.cursor } : this.cursorAtHead();
+      let walked = start ? start.count : 0;
+      let nextTime = start && walked === skip ? start.nextTime : null;
+      while (walked < skip) {
+        let reader = this.stepSync(cur);
+        if (reader === undefined) reader = await this.step(cur);
+        if (!reader) break;
+        walked++;
+      }
+      if (walked < skip) {
+        this.rememberWalk({ count: walked, cursor: cur, nextTime: null });
+        await this.trimReaders(cur.segment);
+        return out;
+      }
       let bytes = 0;
       let slab: Buffer | null = null;
       let slabAt = 0;
-      let nextTime: number | null = null;
       while (out.length < maxEntries) {
         const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
         let reader = this.stepSync(cur);
         if (reader === undefined) reader = await this.step(cur);
         const length = reader ? reader.header.length : 0;
         if (!reader || (out.length > 0 && bytes + length > maxBytes)) {
-          if (reader) nextTime = reader.header.appendedAt;
+          nextTime = reader ? reader.header.appendedAt : null;
           // Back to just past the last entry taken: advance(n) must stop exactly there.
           Object.assign(cur, {
             segment,
@@ -595,6 +627,7 @@ export class DiskBackedQueue {
           });
           break;
         }
+        nextTime = null;
         if (!slab || slabAt + length > slab.length) {
           const wanted = Math.min(SLAB_BYTES, maxBytes - bytes, this.unreadBytes - bytes);
           slab = Buffer.allocUnsafe(Math.max(length, wanted));
@@ -606,29 +639,45 @@ export class DiskBackedQueue {
         bytes += length;
         times?.push(reader.header.appendedAt);
       }
-      this.peekMemo = { version, count: out.length, cursor: cur, nextTime };
-      await this.trimReaders();
+      this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
+      await this.trimReaders(cur.segment);
       return out;
     });
   }
 
+  /** The remembered walk reaching farthest without passing `n` entries, if any is current. */
+  private nearestMemo(n: number): PeekMemo | null {
+    if (this.memoVersion !== this.headVersion) this.peekMemos = [];
+    let best: PeekMemo | null = null;
+    for (const m of this.peekMemos) if (m.count <= n && (!best || m.count > best.count)) best = m;
+    return best;
+  }
+
+  private rememberWalk(memo: PeekMemo): void {
+    if (this.memoVersion !== this.headVersion) this.peekMemos = [];
+    this.memoVersion = this.headVersion;
+    const memos = this.peekMemos.filter((m) => m.count !== memo.count);
+    memos.push({ ...memo, cursor: { ...memo.cursor } });
+    // The oldest walks go first: a pipelined replayer advances past them soonest.
+    this.peekMemos = memos.slice(-MAX_PEEK_MEMOS);
+  }
+
   // ---------------------------------------------------------------- advance / purge
 
+  /**
+   * Moves the head past `n` entries (fewer when the queue has fewer). After peeks, it starts
+   * from the walk of the nearest one; walks that reached farther stay usable, now relative to
+   * the new head, so a pipelined replayer never reads an entry twice.
+   */
   advance(n = 1): Promise<void> {
     return this.exclusive(async () => {
       if (this.failure) throw this.failure;
       if (n <= 0) return;
-      // After peek(…) + advance(batch.length) (or current() + advance()), the walk is done already.
-      const memo = this.peekMemo;
-      this.peekMemo = null;
-      let cur = this.cursorAtHead();
-      let moved = 0;
-      let nextTime: number | null = null;
-      if (memo && memo.version === this.headVersion && memo.count > 0 && memo.count <= n) {
-        cur = memo.cursor;
-        moved = memo.count;
-        if (moved === n) nextTime = memo.nextTime;
-      }
+      const memo = this.nearestMemo(n);
+      const farther = this.peekMemos.filter((m) => m.count > n);
+      const cur = memo ? { ...memo.cursor } : this.cursorAtHead();
+      let moved = memo ? memo.count : 0;
+      const nextTime = memo && moved === n ? memo.nextTime : null;
       while (moved < n) {
         let reader = this.stepSync(cur);
         if (reader === undefined) reader = await this.step(cur);
@@ -638,6 +687,17 @@ export class DiskBackedQueue {
       if (moved === 0 && cur.segment === this.head.segment && cur.offset === this.head.offset)
         return;
       await this.commit(cur, moved, false, nextTime);
+      // commit() settled `cur`: its drops are what the farther walks share up to the new head.
+      this.peekMemos = farther.map((m) => ({
+        count: m.count - moved,
+        nextTime: m.nextTime,
+        cursor: {
+          ...m.cursor,
+          dropEntries: m.cursor.dropEntries - cur.dropEntries,
+          dropBytes: m.cursor.dropBytes - cur.dropBytes,
+        },
+      }));
+      this.memoVersion = this.headVersion;
     });
   }
 
@@ -920,15 +980,17 @@ export class DiskBackedQueue {
     return reader;
   }
 
-  /** A peek far ahead may open many segments: keep only the head's and the next one's readers. */
-  private async trimReaders(): Promise<void> {
+  /**
+   * A peek far ahead may open many segments: keep only the head's and the next one's readers,
+   * and the one where the walk ended (`walkEnd`), where the next skipping peek goes on.
+   */
+  private async trimReaders(walkEnd: number): Promise<void> {
     if (this.readers.size <= 2) return;
-    const keep = this.segments.slice(
-      this.segmentIndex(this.head.segment),
-      this.segmentIndex(this.head.segment) + 2,
-    );
+    const at = this.segmentIndex(this.head.segment);
+    const keep = this.segments.slice(at, at + 2).map((s) => s.id);
+    keep.push(walkEnd);
     for (const id of [...this.readers.keys()]) {
-      if (!keep.some((s) => s.id === id)) await this.closeReader(id);
+      if (!keep.includes(id)) await this.closeReader(id);
     }
   }
 
@@ -1232,7 +1294,7 @@ export class DiskBackedQueue {
     this.usage = 0;
     this.corruptSeen = 0;
     this.corruptSkips = new Map();
-    this.peekMemo = null;
+    this.peekMemos = [];
     this.headVersion++;
     this.advancedSinceWrite = 0;
     this.positionDirty = false;
