@@ -6,7 +6,7 @@ import {
   SEAL_SIZE,
   segmentFileName,
 } from '../../src/modules/queue/segment-format';
-import { errno, FaultyFs } from './faulty-fs';
+import { errno, FaultyFs, gateSegmentWrites } from './faulty-fs';
 import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 /** "Lessons from the anchors" (ARCHITECTURE.md): each field bug of the Go queue, as a regression test. */
@@ -63,6 +63,99 @@ describe('lessons from the anchors', () => {
       expect(again.corruptCount()).toBe(0);
     });
 
+    it('rejects both appends when the first of two writes in flight fails, and cuts the file back to where the first began', async () => {
+      const fs = new FaultyFs();
+      const setGate = gateSegmentWrites(fs);
+      const q = await fx.open({ fs, fsync: 'interval' });
+      await q.append(buf('before'));
+      const goodSize = q.diskUsage();
+      let secondLanded!: () => void;
+      const landed = new Promise<void>((r) => (secondLanded = r));
+      let firstStarted!: () => void;
+      const started = new Promise<void>((r) => (firstStarted = r));
+      setGate(async (call, write) => {
+        if (call === 0) {
+          firstStarted();
+          // The second write lands first, past the bytes the first one never writes: a hole.
+          await landed;
+          throw errno('ENOSPC');
+        }
+        await write();
+        secondLanded();
+      });
+      const first = q.append(buf('first'));
+      await started;
+      const second = q.append(buf('second'));
+      await expect(first).rejects.toMatchObject({ code: 'ENOSPC' });
+      await expect(second).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(q.backlog().entries).toBe(1);
+      const { stat } = await import('node:fs/promises');
+      expect((await stat(fx.path('q', segmentFileName(1)))).size).toBe(goodSize);
+      setGate((_, write) => write());
+      await q.append(buf('after'));
+      expect(await peekAll(q)).toEqual(['before', 'after']);
+      await q.close();
+      const again = await fx.open();
+      expect(await drain(again)).toEqual(['before', 'after']);
+      expect(again.corruptCount()).toBe(0);
+    });
+
+    it('resolves the first and rejects the second when the second of two writes in flight fails', async () => {
+      const fs = new FaultyFs();
+      const setGate = gateSegmentWrites(fs);
+      const q = await fx.open({ fs, fsync: 'interval' });
+      await q.append(buf('before'));
+      let secondFailed!: () => void;
+      const failed = new Promise<void>((r) => (secondFailed = r));
+      let firstStarted!: () => void;
+      const started = new Promise<void>((r) => (firstStarted = r));
+      setGate(async (call, write) => {
+        if (call === 0) {
+          firstStarted();
+          await failed;
+          await write();
+          return;
+        }
+        secondFailed();
+        throw errno('ENOSPC');
+      });
+      const first = q.append(buf('first'));
+      await started;
+      const second = q.append(buf('second'));
+      await expect(first).resolves.toBeUndefined();
+      await expect(second).rejects.toMatchObject({ code: 'ENOSPC' });
+      setGate((_, write) => write());
+      await q.append(buf('after'));
+      await q.close();
+      const again = await fx.open();
+      expect(await drain(again)).toEqual(['before', 'first', 'after']);
+      expect(again.corruptCount()).toBe(0);
+    });
+
+    it('rejects a batch written in two parts when its second part fails, and cuts off the first part', async () => {
+      const fs = new FaultyFs();
+      const setGate = gateSegmentWrites(fs);
+      const q = await fx.open({ fs, fsync: 'interval' });
+      await q.append(buf('before'));
+      // Five 300 KiB entries in one tick: one batch, written as a 1.2 MiB part and a 300 KiB one.
+      const big = (i: number) => Buffer.alloc(300 * 1024, i);
+      const parts: number[] = [];
+      setGate(async (call, write) => {
+        parts.push(call);
+        if (call === 1) throw errno('ENOSPC');
+        await write();
+      });
+      const appends = [1, 2, 3, 4, 5].map((i) => q.append(big(i)));
+      for (const a of appends) await expect(a).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(parts).toEqual([0, 1]);
+      setGate((_, write) => write());
+      await q.append(buf('after'));
+      await q.close();
+      const again = await fx.open();
+      expect(await drain(again)).toEqual(['before', 'after']);
+      expect(again.corruptCount()).toBe(0);
+    });
+
     it('rejects the appends behind a roll whose seal cannot be written, and rolls again later', async () => {
       const fs = new FaultyFs();
       const q = await fx.open({ fs, maxSegmentSize: HEADER_SIZE + 3 + SEAL_SIZE });
@@ -94,6 +187,30 @@ describe('lessons from the anchors', () => {
       // The entry whose fsync failed may or may not be there (at-least-once); the earlier one is.
       expect(entries[0]).toBe('kept');
       expect(entries).not.toContain('refused');
+    });
+
+    it("fails the queue when the 'interval' fdatasync of a rolled segment fails, so the next append rejects", async () => {
+      const fs = new FaultyFs();
+      let fired!: () => void;
+      const failedSync = new Promise<void>((r) => (fired = r));
+      const q = await fx.open({
+        fs,
+        fsync: 'interval',
+        fsyncIntervalMs: 5,
+        maxSegmentSize: HEADER_SIZE + 3 + SEAL_SIZE,
+      });
+      fs.fault = (op, file) => {
+        if (op === 'datasync' && file === segmentFileName(1)) {
+          fired();
+          return errno('EIO');
+        }
+        return undefined;
+      };
+      await q.append(buf('one'));
+      await q.append(buf('two'));
+      await failedSync;
+      await new Promise((r) => setImmediate(r));
+      await expect(q.append(buf('thr'))).rejects.toMatchObject({ code: 'ERR_QUEUE_FAILED' });
     });
 
     it("fails the queue when the 'interval' fdatasync fails, so the next append rejects", async () => {

@@ -1,7 +1,7 @@
 import { HEADER_SIZE, SEAL_SIZE, segmentFileName } from '../../src/modules/queue/segment-format';
 import { READ_CHUNK_SIZE } from '../../src/modules/queue/segment-reader';
-import { FaultyFs } from './faulty-fs';
-import { buf, drain, QueueFixture } from './queue-test-helpers';
+import { FaultyFs, gateSegmentWrites } from './faulty-fs';
+import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 const count = (log: string[], line: string) => log.filter((l) => l === line).length;
 
@@ -66,6 +66,105 @@ describe('DiskBackedQueue required properties', () => {
     expect(count(fs.log, `writev ${seg}`)).toBe(1);
     expect(count(fs.log, `datasync ${seg}`)).toBe(1);
     expect(q.backlog().entries).toBe(64);
+  });
+
+  it("'always': a batch is written only once the batch before it is durable", async () => {
+    const fs = new FaultyFs();
+    const setGate = gateSegmentWrites(fs);
+    const q = await fx.open({ fs, fsync: 'always' });
+    let firstStarted!: () => void;
+    const started = new Promise<void>((r) => (firstStarted = r));
+    let secondAppended!: () => void;
+    const appended = new Promise<void>((r) => (secondAppended = r));
+    setGate(async (call, write) => {
+      if (call === 0) {
+        firstStarted();
+        await appended;
+        // A turn for the write loop to start the second batch, were it allowed to.
+        await new Promise((r) => setImmediate(r));
+      }
+      await write();
+    });
+    fs.log.length = 0;
+    // The first batch is written in two parts (1.2 MiB, then 300 KiB), the second in one.
+    const first = [1, 2, 3, 4, 5].map((i) => q.append(Buffer.alloc(300 * 1024, i)));
+    await started;
+    const second = q.append(buf('second'));
+    secondAppended();
+    await Promise.all([...first, second]);
+    const seg = segmentFileName(1);
+    expect(fs.log.filter((l) => l.endsWith(seg))).toEqual([
+      `writev ${seg}`,
+      `writev ${seg}`,
+      `datasync ${seg}`,
+      `writev ${seg}`,
+      `datasync ${seg}`,
+    ]);
+  });
+
+  it("'interval': appends go on while a write is in flight; a second batch is written beside the first", async () => {
+    const fs = new FaultyFs();
+    const setGate = gateSegmentWrites(fs);
+    const q = await fx.open({ fs, fsync: 'interval', fsyncIntervalMs: 60_000 });
+    let secondStarted!: () => void;
+    const started = new Promise<void>((r) => (secondStarted = r));
+    let firstStarted!: () => void;
+    const firstIn = new Promise<void>((r) => (firstStarted = r));
+    const order: string[] = [];
+    setGate(async (call, write) => {
+      if (call === 0) {
+        firstStarted();
+        // Held until the second batch's write has started: two writes in flight.
+        await started;
+      } else secondStarted();
+      await write();
+      order.push(`landed ${call}`);
+    });
+    const first = q.append(buf('first')).then(() => order.push('resolved first'));
+    await firstIn;
+    const second = q.append(buf('second')).then(() => order.push('resolved second'));
+    await Promise.all([first, second]);
+    // Settled in order, each after its own write landed.
+    expect(order.indexOf('resolved first')).toBeGreaterThan(order.indexOf('landed 0'));
+    expect(order.indexOf('resolved second')).toBeGreaterThan(order.indexOf('landed 1'));
+    expect(order.indexOf('resolved second')).toBeGreaterThan(order.indexOf('resolved first'));
+    expect(await peekAll(q)).toEqual(['first', 'second']);
+  });
+
+  it("'interval': a rolled segment is fdatasynced by the next tick, not at the roll, and by close at the latest", async () => {
+    const fs = new FaultyFs();
+    const one = HEADER_SIZE + 3;
+    const q = await fx.open({
+      fs,
+      fsync: 'interval',
+      fsyncIntervalMs: 60_000,
+      maxSegmentSize: 2 * one + SEAL_SIZE,
+    });
+    for (const e of ['one', 'two', 'thr', 'fou', 'fiv']) await q.append(buf(e));
+    expect(await fx.segmentFiles()).toEqual([1, 2, 3].map(segmentFileName));
+    expect(fs.log.filter((l) => l.startsWith('datasync') && l.endsWith('.seg'))).toEqual([]);
+    await q.close();
+    for (const id of [1, 2, 3]) expect(fs.log).toContain(`datasync ${segmentFileName(id)}`);
+  });
+
+  it("'interval': the tick fdatasyncs the segments rolled since the last tick", async () => {
+    const fs = new FaultyFs();
+    let synced!: () => void;
+    const sealedSynced = new Promise<void>((r) => (synced = r));
+    fs.fault = (op, file) => {
+      if (op === 'datasync' && file === segmentFileName(1)) synced();
+      return undefined;
+    };
+    const one = HEADER_SIZE + 3;
+    const q = await fx.open({
+      fs,
+      fsync: 'interval',
+      fsyncIntervalMs: 5,
+      maxSegmentSize: 2 * one + SEAL_SIZE,
+    });
+    for (const e of ['one', 'two', 'thr']) await q.append(buf(e));
+    await sealedSynced;
+    expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(1);
   });
 
   it("'always': the position is durable before advance() resolves", async () => {

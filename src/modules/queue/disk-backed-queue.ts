@@ -114,12 +114,35 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/** One positional write in flight: a part of a batch, written at a known offset of the tail. */
+interface WriteInFlight {
+  batch: WriteBatch<Segment>;
+  /** The last part of its batch: the batch lands with it. */
+  last: boolean;
+  /** Settles with null, or with the error; never rejects. */
+  done: Promise<unknown>;
+}
+
 type WriteOp =
   | WriteBatch<Segment>
   | { kind: 'roll'; from: Segment; to: Segment }
   | { kind: 'sync'; waiter: Waiter };
 
 const COPY_CHUNK = 1024 * 1024;
+/**
+ * Writes in flight at once ('interval'/'never': also across batches, so appenders that each await
+ * their own append keep the disk busy while the loop checksums the next batch; measured with 1024
+ * such appenders: 0.44x of plain 64 KiB writes, against 0.31x with one write in flight).
+ */
+const MAX_WRITES_IN_FLIGHT = 4;
+/**
+ * A batch is written in parts of at most this size (whole records), each checksummed just before
+ * its write. Smaller parts, to overlap checksums with the writes of one batch, measured slower:
+ * a write costs more per call than the checksums they overlap.
+ */
+const WRITE_PART_BYTES = 1024 * 1024;
+/** 'interval': sealed segments left for the tick to sync; past this, a roll syncs the oldest. */
+const MAX_UNSYNCED_SEALED = 8;
 /** Payloads returned by one peek are copied into slabs of this size, not one buffer each. */
 const SLAB_BYTES = 1024 * 1024;
 /** Sealed segments whose seals open() reads at once. */
@@ -145,16 +168,23 @@ const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 /**
  * A durable FIFO of byte entries in numbered segment files (see segment-format.ts for the bytes).
  *
- * Writes: appends are framed at once and queued; one write is in flight at a time and takes
- * every record queued behind it in a single writev (sonic-boom style), so concurrent appends share
- * one syscall and, in 'always' mode, one fdatasync (group commit).
+ * Writes: appends are framed at once into a batch buffer (sonic-boom style: concurrent appends
+ * share one buffer and one promise). The write loop checksums a batch and writes it at its known
+ * offset (positional writes), with up to four writes in flight, so the next batch is checksummed
+ * while the one before is written; batches settle strictly in order, each once its bytes are in
+ * the page cache ('interval', 'never'), or in 'always' mode after one fdatasync for the whole
+ * batch (group commit: a batch is written only once the one before it is durable).
  *
- * After a failed write the file is truncated back to the last good offset, so no later record
- * can sit behind a hole and the queue goes on (a full disk may free up); the failed appends
- * reject with the I/O error. When the truncate or an fdatasync fails, the state of the file is
- * unknown (a failed fdatasync may have dropped dirty pages): the queue is then failed and every
- * append/advance rejects with QueueFailedError until it is closed and reopened, which re-scans
- * the tail.
+ * After a failed write, its batch and every batch written after it reject with the I/O error
+ * (their bytes would sit behind a hole), and once the writes in flight are done the file is
+ * truncated back to where that batch began, so the queue goes on (a full disk may free up).
+ * When the truncate or an fdatasync fails, the state of the file is unknown (a failed fdatasync
+ * may have dropped dirty pages): the queue is then failed and every append/advance rejects with
+ * QueueFailedError until it is closed and reopened, which re-scans the tail.
+ *
+ * In 'interval' mode the timer tick makes everything written durable: first the segments sealed
+ * since the last tick (not at the roll: a 10 MiB flush there stalled the appends behind it), then
+ * the tail, in the write loop once the writes in flight are done.
  *
  * Reads, advances and purges run one at a time (a promise chain) and read through a bounded
  * window per segment, never a whole segment.
@@ -205,6 +235,15 @@ export class DiskBackedQueue {
   /** Appends since the last timer tick: a tick that saw none lets the batch buffers go. */
   private appendedSinceTick = 0;
   private flushing = false;
+  private inFlight: WriteInFlight[] = [];
+  /** The batch whose parts are being written, and where its next part starts. */
+  private issuing: { batch: WriteBatch<Segment>; next: number } | null = null;
+  /** File offset of the next write to the tail: its size plus the bytes in flight. */
+  private writeAt = 0;
+  private wake: (() => void) | null = null;
+  /** 'interval': sealed segments written since the last tick, open until it has synced them. */
+  private unsyncedSealed: QueueFileHandle[] = [];
+  private wakeQueued = false;
   private flushIdle: Promise<void> = Promise.resolve();
   private dataDirty = false;
   private timer: NodeJS.Timeout | null = null;
@@ -271,6 +310,7 @@ export class DiskBackedQueue {
       await this.chain.catch(() => undefined);
       await attempt(() => this.drainWrites());
       if (!this.failure) {
+        await attempt(() => this.syncSealed());
         await attempt(async () => {
           if (this.tailFh) await this.tailFh.datasync();
         });
@@ -391,7 +431,10 @@ export class DiskBackedQueue {
   }
 
   private kick(): void {
-    if (this.flushing) return;
+    if (this.flushing) {
+      this.wakeSoon();
+      return;
+    }
     this.flushing = true;
     this.flushIdle = new Promise<void>((resolve) => {
       // Start on the next turn so appends made in the same tick share the first write.
@@ -399,18 +442,45 @@ export class DiskBackedQueue {
     });
   }
 
+  /**
+   * Wakes a write loop waiting on writes in flight, on the next turn (so the appends of this tick
+   * share a batch), to start the new batch beside them.
+   */
+  private wakeSoon(): void {
+    if (!this.wake || this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      const wake = this.wake;
+      this.wake = null;
+      wake?.();
+    });
+  }
+
   private async drainWrites(): Promise<void> {
     while (this.flushing) await this.flushIdle;
   }
 
+  /**
+   * Writes the queued batches, up to MAX_WRITES_IN_FLIGHT positional writes at once, and settles
+   * them in order; a roll or a tail sync waits until no write is in flight.
+   */
   private async flushLoop(): Promise<void> {
     try {
-      while (this.ops.length > 0) {
-        const op = this.ops.shift()!;
-        if (op instanceof WriteBatch) await this.writeBatch(op);
-        else if (op.kind === 'roll') await this.roll(op.from, op.to);
+      for (;;) {
+        this.issueWrites();
+        if (this.inFlight.length > 0) {
+          await this.settleNextWrite();
+          continue;
+        }
+        const op = this.ops.shift();
+        if (!op) break;
+        if (op instanceof WriteBatch) {
+          // issueWrites() leaves a batch only when the queue failed or is closing.
+          this.dropBatch(op, this.failure ?? new QueueNotOpenError(this.dir));
+        } else if (op.kind === 'roll') await this.roll(op.from, op.to);
         else await this.syncTail(op.waiter);
-        // Let the callers of the batch just resolved queue their next appends before the next write.
+        // Let the callers of the op just done queue their next appends before the next write.
         if (this.ops.length > 0) await yieldToIo();
       }
     } finally {
@@ -418,40 +488,68 @@ export class DiskBackedQueue {
     }
   }
 
-  private async writeBatch(batch: WriteBatch<Segment>): Promise<void> {
-    try {
-      await this.writeBatchBytes(batch);
-    } finally {
-      this.batchBuffers.give(batch.buf);
+  /**
+   * Starts writes while there is room in flight: the next part of the batch being written, else
+   * the next queued batch (in 'always' mode only once the one before is durable: one fdatasync
+   * per batch). Each part is checksummed right before its write, while earlier writes run.
+   */
+  private issueWrites(): void {
+    const fh = this.tailFh;
+    while (this.inFlight.length < MAX_WRITES_IN_FLIGHT) {
+      if (!this.issuing) {
+        const op = this.ops[0];
+        if (!(op instanceof WriteBatch) || this.failure || !fh) return;
+        if (this.fsync === 'always' && this.inFlight.length > 0) return;
+        this.ops.shift();
+        if (this.inFlight.length === 0) this.writeAt = op.seg.size;
+        this.issuing = { batch: op, next: 0 };
+      }
+      const { batch, next: from } = this.issuing;
+      const to = batch.checksumUpTo(from + WRITE_PART_BYTES);
+      const last = to >= batch.length;
+      const done = writeAll(fh!, [batch.buf.subarray(from, to)], this.writeAt).then(
+        () => null,
+        (err: unknown) => err ?? new Error('write failed'),
+      );
+      this.writeAt += to - from;
+      this.inFlight.push({ batch, last, done });
+      if (last) this.issuing = null;
+      else this.issuing.next = to;
     }
   }
 
-  private async writeBatchBytes(batch: WriteBatch<Segment>): Promise<void> {
-    const seg = batch.seg;
-    const fh = this.tailFh;
-    const bytes = batch.length;
-    if (this.failure || !fh) {
-      this.releaseReservation(seg, bytes);
-      batch.reject(this.failure ?? new QueueNotOpenError(this.dir));
-      return;
+  /** Waits for the oldest write in flight and settles it, or for a wake to start more writes. */
+  private async settleNextWrite(): Promise<void> {
+    const oldest = this.inFlight[0];
+    const canStartMore =
+      this.fsync !== 'always' && !this.issuing && this.inFlight.length < MAX_WRITES_IN_FLIGHT;
+    if (canStartMore) {
+      const woken = new Promise<'wake'>((resolve) => (this.wake = () => resolve('wake')));
+      const first = await Promise.race([oldest.done, woken]);
+      this.wake = null;
+      if (first === 'wake') return;
     }
-    try {
-      await writeAll(fh, [batch.bytes()], seg.size);
-    } catch (err) {
-      this.releaseReservation(seg, bytes);
-      batch.reject(err);
-      try {
-        // Cut what part of the batch reached the file, so nothing later sits behind a hole.
-        await fh.truncate(seg.size);
-      } catch (truncErr) {
-        this.fail(truncErr);
-      }
+    const err = await oldest.done;
+    this.inFlight.shift();
+    if (err !== null) await this.failWrites(oldest.batch, err);
+    else if (oldest.last) await this.landBatch(oldest.batch);
+  }
+
+  /** Every byte of `batch` is written (and every batch before it): account for it, resolve. */
+  private async landBatch(batch: WriteBatch<Segment>): Promise<void> {
+    const seg = batch.seg;
+    const bytes = batch.length;
+    if (this.failure) {
+      // A tick's fdatasync failed while this batch was in flight: its bytes may not stay.
+      this.batchBuffers.give(batch.buf);
+      batch.reject(this.failure);
       return;
     }
     if (this.fsync === 'always') {
       try {
-        await fh.datasync();
+        await this.tailFh!.datasync();
       } catch (err) {
+        this.batchBuffers.give(batch.buf);
         batch.reject(err);
         this.fail(err);
         return;
@@ -470,7 +568,41 @@ export class DiskBackedQueue {
     this.unreadBytes += batch.payloadBytes;
     if (wasEmpty) this.headTime = batch.firstTime;
     this.lastModifiedMs = batch.lastTime;
+    this.batchBuffers.give(batch.buf);
     batch.resolve();
+  }
+
+  /**
+   * A write of `failed` was refused. It and every batch written after it reject with the error,
+   * even those whose own writes landed: nothing may follow a hole. Once every write in flight
+   * is done, the file is cut back to where `failed` began (the tail's size: batches land in
+   * order), so the queue goes on from there (a full disk may free up).
+   */
+  private async failWrites(failed: WriteBatch<Segment>, err: unknown): Promise<void> {
+    const rejected = [failed];
+    for (const w of this.inFlight.splice(0)) {
+      await w.done;
+      if (!rejected.includes(w.batch)) rejected.push(w.batch);
+    }
+    if (this.issuing) {
+      if (!rejected.includes(this.issuing.batch)) rejected.push(this.issuing.batch);
+      this.issuing = null;
+    }
+    for (const batch of rejected) this.dropBatch(batch, err);
+    const seg = failed.seg;
+    this.writeAt = seg.size;
+    try {
+      await this.tailFh!.truncate(seg.size);
+    } catch (truncErr) {
+      this.fail(truncErr);
+    }
+  }
+
+  /** A batch that will not be written: its reservation back, its buffer to the pool, rejected. */
+  private dropBatch(batch: WriteBatch<Segment>, err: unknown): void {
+    this.releaseReservation(batch.seg, batch.length);
+    this.batchBuffers.give(batch.buf);
+    batch.reject(err);
   }
 
   /** A failed batch gives its reservation back; a roll it caused stays (an underfull segment). */
@@ -495,13 +627,20 @@ export class DiskBackedQueue {
         this.abortRoll(from, err);
         return;
       }
-      // The sealed segment's data gets no timer tick any more: make it durable now.
-      if (this.fsync !== 'never') await fh.datasync();
       from.size += seal.length;
       from.sealed = true;
       this.usage += seal.length;
       this.tailFh = null;
-      await fh.close();
+      if (this.fsync === 'interval') {
+        // Durable by the next tick, like the tail, not now: a 10 MiB flush per roll would stall
+        // the appends behind it. The handle stays open until the tick has synced it.
+        this.unsyncedSealed.push(fh);
+        this.dataDirty = true;
+        if (this.unsyncedSealed.length > MAX_UNSYNCED_SEALED) await this.syncSealed(1);
+      } else {
+        if (this.fsync === 'always') await fh.datasync();
+        await fh.close();
+      }
       this.tailFh = await this.fs.open(this.segmentPath(to.id), 'wx');
       if (this.fsync !== 'never') await syncDir(this.fs, this.dir);
       to.created = true;
@@ -535,6 +674,28 @@ export class DiskBackedQueue {
       waiter.reject(err);
       this.fail(err);
     }
+  }
+
+  /**
+   * fdatasyncs and closes the oldest `count` sealed segments still waiting for it ('interval').
+   * Each is taken off the list before its sync, so a roll and a tick never sync the same one.
+   */
+  private async syncSealed(count = Infinity): Promise<void> {
+    const handles = this.unsyncedSealed.splice(0, count);
+    let first: unknown = null;
+    for (const fh of handles) {
+      if (first === null) {
+        try {
+          await fh.datasync();
+        } catch (err) {
+          // Appends that resolved may have lost their bytes: the queue fails at once.
+          first = err;
+          this.fail(err);
+        }
+      }
+      await fh.close().catch((err: unknown) => (first ??= err));
+    }
+    if (first !== null) throw first;
   }
 
   /** Marks the queue failed: queued and later appends/advances reject until reopen. */
@@ -1239,6 +1400,10 @@ export class DiskBackedQueue {
     const work = async () => {
       if (this.dataDirty && this.fsync === 'interval') {
         this.dataDirty = false;
+        // Sealed segments first: none of them is written any more, so no need to wait for writes.
+        await this.syncSealed();
+        // The tail in the write loop, once the writes in flight are done (measured: an fdatasync
+        // beside the writes slows them as much as it saves).
         await new Promise<void>((resolve, reject) => {
           this.ops.push({ kind: 'sync', waiter: { resolve, reject } });
           this.kick();
@@ -1302,6 +1467,10 @@ export class DiskBackedQueue {
     this.tailReserved = 0;
     this.reservedUsage = 0;
     this.ops = [];
+    this.inFlight = [];
+    this.unsyncedSealed = [];
+    this.issuing = null;
+    this.writeAt = 0;
     this.batchBuffers.clear();
     this.dataDirty = false;
     this.chain = Promise.resolve();
@@ -1315,6 +1484,7 @@ export class DiskBackedQueue {
     this.readers.clear();
     for (const r of open) await r.reader.idle();
     const handles = open.map((r) => r.fh);
+    handles.push(...this.unsyncedSealed.splice(0));
     if (this.tailFh) handles.push(this.tailFh);
     this.tailFh = null;
     for (const fh of handles) await fh.close().catch((err) => (first ??= err));

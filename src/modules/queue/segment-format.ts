@@ -112,17 +112,39 @@ export function encodeRecordInto(
   payload: Uint8Array,
   appendedAt: number,
 ): number {
+  frameRecordInto(target, at, kind, payload, appendedAt);
+  return checksumRecordAt(target, at);
+}
+
+/**
+ * encodeRecordInto() without the checksum (left 0): the write path frames records as they are
+ * appended and checksums them with checksumRecordAt() just before they are written, so that the
+ * checksums of one part of a batch are computed while the part before it is being written.
+ */
+export function frameRecordInto(
+  target: Buffer,
+  at: number,
+  kind: number,
+  payload: Uint8Array,
+  appendedAt: number,
+): number {
   const length = payload.length;
   if (length > MAX_LENGTH) throw new RangeError('payload longer than 4 GiB');
   const time = clampTime(appendedAt);
   target.writeUInt32BE(RECORD_MAGIC, at);
+  target.writeUInt32BE(0, at + 4);
   target.writeUInt32BE(length, at + 8);
   target.writeUInt32BE(Math.floor(time / TWO_32), at + 12);
   target.writeUInt32BE((time % TWO_32) >>> 0, at + 16);
   target.writeUInt32BE((kind << 24) >>> 0, at + 20);
   target.set(payload, at + HEADER_SIZE);
-  const end = at + HEADER_SIZE + length;
-  target.writeUInt32BE(crc32(target.subarray(at + CRC_FROM, end)), at + 4);
+  return at + HEADER_SIZE + length;
+}
+
+/** Fills in the checksum of the record framed at `at`; returns where the record ends. */
+export function checksumRecordAt(buf: Buffer, at: number): number {
+  const end = at + HEADER_SIZE + buf.readUInt32BE(at + 8);
+  buf.writeUInt32BE(crc32(buf.subarray(at + CRC_FROM, end)), at + 4);
   return end;
 }
 

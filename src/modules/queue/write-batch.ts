@@ -1,16 +1,17 @@
-import { encodeRecordInto, KIND_ENTRY, recordSize } from './segment-format';
+import { checksumRecordAt, frameRecordInto, KIND_ENTRY, recordSize } from './segment-format';
 
 /** A batch stops growing here: bounded memory per write (a larger single record gets its own). */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const FIRST_BATCH_BYTES = 256 * 1024;
-/** Buffers kept for reuse: the one being written and the one filling behind it. */
-const POOL_SIZE = 2;
+/** Buffers kept for reuse: the ones being written and the one filling behind them. */
+const POOL_SIZE = 3;
 
 /**
  * Appends waiting for one write: their records framed straight into one buffer (no buffer per
  * record, no concatenation), and one promise that every append of the batch returns, settled
  * once the write (and in 'always' mode its fdatasync) is done. A batch is open until the write
- * loop takes it; after that nothing joins it.
+ * loop takes it; after that nothing joins it. The loop checksums the records just before it writes
+ * them (checksumUpTo), so that checksumming one batch overlaps the writes of the batches before.
  */
 export class WriteBatch<S> {
   length = 0;
@@ -19,6 +20,8 @@ export class WriteBatch<S> {
   firstTime = 0;
   lastTime = 0;
   maxTime = 0;
+  /** Records before this offset have their checksum. */
+  checksummed = 0;
   readonly done: Promise<void>;
   resolve!: () => void;
   reject!: (err: unknown) => void;
@@ -42,7 +45,7 @@ export class WriteBatch<S> {
   add(payload: Uint8Array, time: number, pool: BatchBufferPool): void {
     const end = this.length + recordSize(payload.length);
     if (end > this.buf.length) this.buf = pool.grow(this.buf, this.length, end);
-    this.length = encodeRecordInto(this.buf, this.length, KIND_ENTRY, payload, time);
+    this.length = frameRecordInto(this.buf, this.length, KIND_ENTRY, payload, time);
     if (this.count === 0) this.firstTime = time;
     this.count++;
     this.payloadBytes += payload.length;
@@ -50,9 +53,16 @@ export class WriteBatch<S> {
     if (time > this.maxTime) this.maxTime = time;
   }
 
-  /** The framed records, as one buffer for one write. */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.length);
+  /**
+   * Checksums whole records from `checksummed` on until at least `end` (or the last record);
+   * returns the new `checksummed`, a record boundary: bytes before it are ready to be written.
+   */
+  checksumUpTo(end: number): number {
+    let at = this.checksummed;
+    const stop = Math.min(end, this.length);
+    while (at < stop) at = checksumRecordAt(this.buf, at);
+    this.checksummed = at;
+    return at;
   }
 }
 
