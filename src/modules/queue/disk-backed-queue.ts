@@ -541,8 +541,7 @@ export class DiskBackedQueue {
     const bytes = batch.length;
     if (this.failure) {
       // A tick's fdatasync failed while this batch was in flight: its bytes may not stay.
-      this.batchBuffers.give(batch.buf);
-      batch.reject(this.failure);
+      this.dropBatch(batch, this.failure);
       return;
     }
     if (this.fsync === 'always') {
