@@ -42,6 +42,21 @@ interface StepResult {
   entries: number;
 }
 
+interface PipelineResult extends StepResult {
+  /** False once the queue was found empty, or the replayer closes. */
+  more: boolean;
+}
+
+type Settled<T> = { value: T } | { error: unknown };
+
+/** A promise that never rejects (so a read-ahead that is dropped is no unhandled rejection). */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
 /**
  * Replays one node's queue to it: a batch at the head is peeked, rate-limited, sent, and the
  * head advanced by what the node took. Entries leave strictly in queue order. A refused batch
@@ -58,6 +73,8 @@ export class WriteReplayer {
   private readonly maxAgeMs: number;
   private closing = false;
   private inFlight = false;
+  /** Lock sections running or waiting; above 1 while a drain runs, someone else waits. */
+  private sections = 0;
   private lastErrorMessage: string | undefined;
   private lastSuccess: number | undefined;
 
@@ -110,27 +127,32 @@ export class WriteReplayer {
    * entries delivered before it, steps the back-off and rejects with the client's error.
    */
   async sendWrite(): Promise<number> {
-    return (await this.lock.run(() => this.step())).bytes;
+    return (await this.locked(() => this.step())).bytes;
   }
 
   /**
    * Sends batch after batch while the node answers, until the queue is empty or the replayer
    * closes. Resolves the bytes sent; rejects with the first failure (after advancing past what
    * was delivered), so the caller can schedule the back-off.
+   *
+   * Pipelined: while batch k is in flight, batch k+1 is read from disk (peeked `k.length`
+   * entries past the head), so reading and sending overlap. Still one request at a time, sent
+   * in queue order. The drain gives the lock up between batches when a purge or another send
+   * waits for it, and then reads afresh: a head moved by someone else voids the read-ahead.
    */
   async drain(): Promise<number> {
     let total = 0;
     while (!this.closing) {
-      const { bytes, entries } = await this.lock.run(() => this.step());
-      if (entries === 0) break;
-      total += bytes;
+      const run = await this.locked(() => this.pipeline());
+      total += run.bytes;
+      if (!run.more) break;
     }
     return total;
   }
 
   /** Drops entries older than maxAge (and dead letters older than it); counts them. */
   purgeOld(reason: PurgeReason = 'age'): Promise<PurgeResult> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       const cutoff = new Date(this.clock.now() - this.maxAgeMs);
       const result = await this.queue.purgeOlderThan(cutoff);
       this.countPurge(result, reason);
@@ -150,7 +172,7 @@ export class WriteReplayer {
 
   /** Drops the whole backlog (operator action); counts it. */
   purgeAll(reason: PurgeReason = 'operator'): Promise<PurgeResult> {
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       // The latest representable date: every record is older than it.
       const result = await this.queue.purgeOlderThan(new Date(8.64e15));
       this.countPurge(result, reason);
@@ -162,7 +184,7 @@ export class WriteReplayer {
   requeueDeadLetters(): Promise<number> {
     const dlq = this.options.deadLetters;
     if (!dlq) return Promise.resolve(0);
-    return this.lock.run(async () => {
+    return this.locked(async () => {
       const moved = await dlq.requeue(this.queue);
       if (moved > 0) this.logger.log(`node ${this.nodeId}: requeued ${moved} dead letters`);
       return moved;
@@ -194,16 +216,76 @@ export class WriteReplayer {
     await this.options.deadLetters?.close();
   }
 
+  /** Runs a section under the lock, counting the sections that wait, so drain can yield. */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    this.sections++;
+    try {
+      return await this.lock.run(fn);
+    } finally {
+      this.sections--;
+    }
+  }
+
   private async step(): Promise<StepResult> {
     if (this.closing) return { bytes: 0, entries: 0 };
     const entries = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     if (entries.length === 0) return { bytes: 0, entries: 0 };
+    return this.send(entries);
+  }
+
+  private async send(entries: QueueEntry[]): Promise<StepResult> {
     this.inFlight = true;
     try {
       return await this.deliver(entries);
     } finally {
       this.inFlight = false;
     }
+  }
+
+  /** True while nothing but this drain wants the lock (and the replayer is not closing). */
+  private mayContinue(): boolean {
+    return !this.closing && this.sections === 1;
+  }
+
+  /**
+   * One locked stretch of a drain: batch after batch, each next one read while the previous
+   * one is in flight. `more` is false once the queue was found empty (or the replayer closes).
+   */
+  private async pipeline(): Promise<PipelineResult> {
+    let bytes = 0;
+    let entries = 0;
+    if (this.closing) return { bytes, entries, more: false };
+    let batch = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
+    while (batch.length > 0) {
+      // Read k+1 only when k's success would lead straight to it.
+      const next = this.mayContinue()
+        ? settled(this.queue.peekEntries(this.batchBytes, this.batchEntries, batch.length))
+        : null;
+      let done: StepResult;
+      try {
+        done = await this.send(batch);
+      } catch (err) {
+        // The read-ahead is dropped: those entries are still queued behind what failed, and
+        // are read again on the next attempt. It must settle first, so that no queue read
+        // outlives this section (close() waits for the section, then closes the queue).
+        await next;
+        throw err;
+      }
+      bytes += done.bytes;
+      entries += done.entries;
+      // A send that resolves moved the head past all of k (delivered or dead-lettered), so the
+      // read-ahead now starts at the head, unless someone waits for the lock and may move it.
+      if (!next) return { bytes, entries, more: !this.closing };
+      const ahead = await next;
+      if (!this.mayContinue()) return { bytes, entries, more: !this.closing };
+      if ('error' in ahead) throw ahead.error;
+      // An empty read-ahead only says the queue ended when it was read; look at the head again.
+      batch =
+        ahead.value.length > 0
+          ? ahead.value
+          : await this.queue.peekEntries(this.batchBytes, this.batchEntries);
+    }
+    return { bytes, entries, more: false };
   }
 
   /**
