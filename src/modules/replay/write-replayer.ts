@@ -279,11 +279,11 @@ export class WriteReplayer {
       const ahead = await next;
       if (!this.mayContinue()) return { bytes, entries, more: !this.closing };
       if ('error' in ahead) throw ahead.error;
-      // An empty read-ahead only says the queue ended when it was read; look at the head again.
-      batch =
-        ahead.value.length > 0
-          ? ahead.value
-          : await this.queue.peekEntries(this.batchBytes, this.batchEntries);
+      batch = ahead.value;
+      // An empty read-ahead only says the queue ended when it was read: writes may have come in.
+      if (batch.length === 0 && this.queue.backlog().entries > 0) {
+        batch = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
+      }
     }
     return { bytes, entries, more: false };
   }
