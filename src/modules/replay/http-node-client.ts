@@ -29,7 +29,6 @@ export interface HttpNodeClientOptions {
 
 /** How much of a refusing node's answer is kept with the dead letter. */
 const RESPONSE_EXCERPT_BYTES = 512;
-const NEWLINE = Buffer.from('\n');
 
 /**
  * The default NodeClient: POSTs to each node's URL over keep-alive agents. Classification:
@@ -173,14 +172,32 @@ function classifyStatus(host: string, status: number, excerpt: string, delivered
     : new PermanentWriteError(message, delivered, status, excerpt);
 }
 
-/** Newline-delimited body; no separator is doubled when an entry already ends with one. */
+/**
+ * Newline-delimited body; no separator is doubled when an entry already ends with one. Sized
+ * first, then filled with TypedArray.set: a batch is thousands of small entries, and
+ * Buffer.concat over entries and separators costs about four times as much per entry.
+ */
 export function joinLines(entries: Buffer[]): Buffer {
   if (entries.length === 1) return entries[0];
-  const parts: Buffer[] = [];
-  for (let i = 0; i < entries.length; i++) {
+  const last = entries.length - 1;
+  let size = 0;
+  for (let i = 0; i <= last; i++) {
     const e = entries[i];
-    parts.push(e);
-    if (i < entries.length - 1 && e[e.length - 1] !== 0x0a) parts.push(NEWLINE);
+    size += e.length;
+    if (i < last && needsNewline(e)) size++;
   }
-  return Buffer.concat(parts);
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i <= last; i++) {
+    const e = entries[i];
+    body.set(e, at);
+    at += e.length;
+    if (i < last && needsNewline(e)) body[at++] = 0x0a;
+  }
+  return body;
+}
+
+/** An empty entry counts as a line of its own, as it did when joined with Buffer.concat. */
+function needsNewline(entry: Buffer): boolean {
+  return entry[entry.length - 1] !== 0x0a;
 }
