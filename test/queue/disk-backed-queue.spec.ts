@@ -194,6 +194,19 @@ describe('DiskBackedQueue basics', () => {
     expect(q.backlog().oldest).toEqual(new Date(43_000));
   });
 
+  it('delivers entries larger than a read window after a reopen, none counted corrupt', async () => {
+    // A relay hand-off of 5 000 points is ~370 KB: bigger than one read of the segment reader.
+    const big = (i: number) => Buffer.alloc(370_000 + i * 1000, 0x41 + i);
+    const q = await fx.open();
+    for (let i = 0; i < 5; i++) await q.append(big(i));
+    await q.close();
+    const reopened = await fx.open();
+    const peeked = await reopened.peek(1 << 30);
+    expect(peeked.map((p) => p.length)).toEqual([0, 1, 2, 3, 4].map((i) => big(i).length));
+    expect(await drain(reopened)).toEqual([0, 1, 2, 3, 4].map((i) => big(i).toString()));
+    expect(reopened.corruptCount()).toBe(0);
+  });
+
   it('batches concurrent appends in order', async () => {
     const q = await fx.open({ fsync: 'always', maxSegmentSize: 4096 });
     await Promise.all(Array.from({ length: 200 }, (_, i) => q.append(buf(`c${i}`))));

@@ -54,6 +54,16 @@ describe('SegmentReader windows', () => {
     });
   });
 
+  it('reads a record larger than a window whose header is not in the window yet', async () => {
+    // The first read of a fresh reader gets the header and learns the record is bigger than
+    // that read: a second read must follow, not a verdict of "runs past the end".
+    const sizes = [READ_CHUNK_SIZE + 100_000, 2 * READ_CHUNK_SIZE + 1, 5];
+    const { path, size } = await segmentOf(sizes);
+    const got = await readAll(path, size);
+    expect(got.map((e) => e.payload.length)).toEqual(sizes);
+    got.forEach((e, i) => expect(e.payload.equals(payload(i, sizes[i]))).toBe(true));
+  });
+
   it('hands out payloads that stay valid after the window has moved on', async () => {
     const sizes = Array.from({ length: 2000 }, () => 1024);
     const { path, size } = await segmentOf(sizes);

@@ -156,16 +156,12 @@ export class SegmentReader {
 
   /** tryRecord() with reads as needed; damage is resynced past and answered as Corrupt. */
   async nextRecord(offset: number, limit: number): Promise<RecordStatus> {
-    let status = this.tryRecord(offset, limit);
+    let status = await this.loadWhole(offset, limit);
+    // The file holds fewer bytes than `limit` promised: nothing whole can be read here.
     if (status === RecordStatus.NeedRead) {
-      await this.load(offset, this.needed, limit);
-      status = this.tryRecord(offset, limit);
-      // The file holds fewer bytes than `limit` promised: nothing whole can be read here.
-      if (status === RecordStatus.NeedRead) {
-        status = this.invalid(
-          this.needed === HEADER_SIZE ? 'truncated header' : 'record runs past the end',
-        );
-      }
+      status = this.invalid(
+        this.needed === HEADER_SIZE ? 'truncated header' : 'record runs past the end',
+      );
     }
     if (status !== RecordStatus.Invalid) return status;
     const reason = this.reason;
@@ -247,6 +243,22 @@ export class SegmentReader {
 
   private get winEndOffset(): number {
     return this.winStart + this.winEnd - this.winFrom;
+  }
+
+  /**
+   * tryRecord() after as many reads as it takes: the first read may bring only the header, and
+   * the header may announce a record larger than that read (a 370 KB relay hand-off). NeedRead
+   * after a read that made the window no larger means the file is shorter than `limit` said.
+   */
+  private async loadWhole(offset: number, limit: number): Promise<RecordStatus> {
+    let status = this.tryRecord(offset, limit);
+    let asked = 0;
+    while (status === RecordStatus.NeedRead && this.needed > asked) {
+      asked = this.needed;
+      await this.load(offset, asked, limit);
+      status = this.tryRecord(offset, limit);
+    }
+    return status;
   }
 
   /** Makes the window hold [offset, offset + length) (as much of it as the file has). */
@@ -358,11 +370,7 @@ export class SegmentReader {
         continue;
       }
       const candidate = this.winStart + found;
-      let status = this.tryRecord(candidate, limit);
-      if (status === RecordStatus.NeedRead) {
-        await this.load(candidate, this.needed, limit);
-        status = this.tryRecord(candidate, limit);
-      }
+      const status = await this.loadWhole(candidate, limit);
       if (status === RecordStatus.Entry || status === RecordStatus.Seal) return candidate;
       at = candidate + 1;
     }
