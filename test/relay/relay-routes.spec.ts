@@ -211,6 +211,42 @@ describe('relay routes (through a real socket)', () => {
     });
   });
 
+  describe('large writes', () => {
+    it('hands off and replays 5 000-point writes (larger than a queue read) byte for byte', async () => {
+      relay = await startRelay(nodes());
+      b.responder = (_req, res) => res.writeHead(503).end();
+      const batch = (k: number) =>
+        Array.from(
+          { length: 5000 },
+          (_, i) =>
+            `cpu,host=server-${i % 50},region=eu-west-1,k=${k} user=${i}.5,system=1.25 ${k * 5000 + i}`,
+        )
+          .join('\n')
+          .concat('\n');
+      const bodies = [0, 1, 2].map(batch);
+      expect(bodies[0].length).toBeGreaterThan(256 * 1024);
+      for (const body of bodies) {
+        await request(relay.url)
+          .post('/write?db=d')
+          .set('content-type', 'text/plain')
+          .send(body)
+          .expect(204);
+      }
+      expect(relay.handoff.backlog('b').entries).toBe(3);
+      b.responder = (_req, res) => res.writeHead(204).end();
+      const refused = b.writes.length; // the live attempts b answered 503
+      await relay.handoff.replayNow('b');
+      expect(
+        b.writes
+          .slice(refused)
+          .map((w) => w.text)
+          .join(''),
+      ).toBe(bodies.join(''));
+      expect(relay.handoff.backlog('b').entries).toBe(0);
+      expect(relay.handoff.queueOf('b').corruptCount()).toBe(0);
+    });
+  });
+
   describe('live write timeout', () => {
     it('hands the copy off when a node does not answer within HH_WRITE_TIMEOUT', async () => {
       relay = await startRelay(nodes(), { writeTimeoutMs: 200 });
