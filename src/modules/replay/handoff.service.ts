@@ -447,7 +447,8 @@ export class HandoffService
       await this.concurrency.run(async () => {
         if (this.stopping || entry.paused) return;
         const wasFailing = entry.replayer.backoff.failures() > 0;
-        await entry.replayer.drain();
+        // A pause (or shutdown) mid-drain stops it after the batch in flight.
+        await entry.replayer.drain(() => !entry.paused && !this.stopping);
         if (wasFailing) this.logger.log(`node ${entry.id}: answering again`);
       });
       if (entry.replayer.queue.backlog().entries > 0) delay = this.config.retryIntervalMs;

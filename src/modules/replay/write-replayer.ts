@@ -139,11 +139,14 @@ export class WriteReplayer {
    * entries past the head), so reading and sending overlap. Still one request at a time, sent
    * in queue order. The drain gives the lock up between batches when a purge or another send
    * waits for it, and then reads afresh: a head moved by someone else voids the read-ahead.
+   *
+   * `keepGoing` is asked before each next batch: a node paused mid-drain stops after the batch
+   * in flight instead of draining its whole backlog.
    */
-  async drain(): Promise<number> {
+  async drain(keepGoing: () => boolean = () => true): Promise<number> {
     let total = 0;
-    while (!this.closing) {
-      const run = await this.locked(() => this.pipeline());
+    while (!this.closing && keepGoing()) {
+      const run = await this.locked(() => this.pipeline(keepGoing));
       total += run.bytes;
       if (!run.more) break;
     }
@@ -243,22 +246,22 @@ export class WriteReplayer {
   }
 
   /** True while nothing but this drain wants the lock (and the replayer is not closing). */
-  private mayContinue(): boolean {
-    return !this.closing && this.sections === 1;
+  private mayContinue(keepGoing: () => boolean): boolean {
+    return !this.closing && this.sections === 1 && keepGoing();
   }
 
   /**
    * One locked stretch of a drain: batch after batch, each next one read while the previous
    * one is in flight. `more` is false once the queue was found empty (or the replayer closes).
    */
-  private async pipeline(): Promise<PipelineResult> {
+  private async pipeline(keepGoing: () => boolean): Promise<PipelineResult> {
     let bytes = 0;
     let entries = 0;
     if (this.closing) return { bytes, entries, more: false };
     let batch = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     while (batch.length > 0) {
       // Read k+1 only when k's success would lead straight to it.
-      const next = this.mayContinue()
+      const next = this.mayContinue(keepGoing)
         ? settled(this.queue.peekEntries(this.batchBytes, this.batchEntries, batch.length))
         : null;
       let done: StepResult;
@@ -277,7 +280,7 @@ export class WriteReplayer {
       // read-ahead now starts at the head, unless someone waits for the lock and may move it.
       if (!next) return { bytes, entries, more: !this.closing };
       const ahead = await next;
-      if (!this.mayContinue()) return { bytes, entries, more: !this.closing };
+      if (!this.mayContinue(keepGoing)) return { bytes, entries, more: !this.closing };
       if ('error' in ahead) throw ahead.error;
       batch = ahead.value;
       // An empty read-ahead only says the queue ended when it was read: writes may have come in.
