@@ -103,11 +103,20 @@ export class WriteReplayer {
     return this.options.deadLetters;
   }
 
-  /** Opens the queue and the dead-letter queue. */
+  /**
+   * Opens the queue and the dead-letter queue. When the dead-letter queue cannot be opened, the
+   * queue is closed again: nobody else holds this replayer yet, so its lock would otherwise stay
+   * taken until the process exits.
+   */
   async open(): Promise<void> {
     this.closing = false;
     await this.queue.open();
-    await this.options.deadLetters?.open();
+    try {
+      await this.options.deadLetters?.open();
+    } catch (err) {
+      await this.queue.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Appends to the tail (behind everything queued); counts a full queue and rethrows. */
