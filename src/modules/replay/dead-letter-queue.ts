@@ -75,7 +75,18 @@ export class DeadLetterQueue {
     while (left > 0) {
       const batch = await this.queue.peek(READ_BATCH_BYTES, left);
       if (batch.length === 0) break;
-      for (const record of batch) await target.append(decodeDeadLetter(record).payload);
+      let appended = 0;
+      try {
+        for (const record of batch) {
+          await target.append(decodeDeadLetter(record).payload);
+          appended++;
+        }
+      } catch (err) {
+        // A full target stops the move part-way: the letters already appended leave the
+        // dead-letter queue now, or a retried requeue would append them a second time.
+        if (appended > 0) await this.queue.advance(appended);
+        throw err;
+      }
       await this.queue.advance(batch.length);
       moved += batch.length;
       left -= batch.length;
