@@ -5,6 +5,7 @@ import type { NodeConfig } from '../../config/handoff-config.interface';
 import type { NodeClient } from '../replay/node-client.interface';
 import { PermanentWriteError, TransientWriteError } from '../replay/errors';
 import { BadEnvelopeError, UnknownRelayNodeError } from './errors';
+import { everyLineTimestamped } from './line-timestamps';
 import { keepAliveAgent, NodeTimeoutError, requestNode, type NodeAnswer } from './node-request';
 import { decodeEnvelope, type WriteEnvelope } from './write-envelope';
 import { sameTarget, writeQuery, type ContentEncoding, type WriteTarget } from './write-target';
@@ -125,11 +126,22 @@ export class InfluxNodeClient implements NodeClient {
         );
       }
     }
+    // Merged runs, broken by each body with a timestamp-less line: that one goes alone, as the
+    // client sent it, or the node would give its points and another's the same time.
     let sent = 0;
-    for (const chunk of chunkLines(bodies, this.maxRequestBytes)) {
-      await this.post(nodeId, first, chunk.parts, 'identity', before + sent);
-      sent += chunk.entries;
+    const sendRun = async (end: number) => {
+      for (const chunk of chunkLines(bodies.slice(sent, end), this.maxRequestBytes)) {
+        await this.post(nodeId, first, chunk.parts, 'identity', before + sent);
+        sent += chunk.entries;
+      }
+    };
+    for (const [i, body] of bodies.entries()) {
+      if (everyLineTimestamped(body)) continue;
+      await sendRun(i);
+      await this.post(nodeId, first, group[i].body, group[i].encoding, before + sent);
+      sent += 1;
     }
+    await sendRun(bodies.length);
   }
 
   private async post(
