@@ -395,7 +395,10 @@ export class DiskBackedQueue {
         throw new SegmentFullError(size, this.maxSegmentSize);
       const roll =
         this.tailReserved > 0 && this.tailReserved + size + SEAL_SIZE > this.maxSegmentSize;
-      if (this.reservedUsage + size + (roll ? SEAL_SIZE : 0) > this.maxSize) {
+      // A tail read to its end is freed by the roll (see roll()): without this, a queue whose
+      // maxSize is below two segments refused every roll once it had been full, even empty.
+      const freed = roll && this.tailIsRead() ? this.tailReserved : 0;
+      if (this.reservedUsage - freed + size + (roll ? SEAL_SIZE : 0) > this.maxSize) {
         throw new QueueFullError(this.dir, this.maxSize);
       }
       if (roll) this.queueRoll();
@@ -409,6 +412,12 @@ export class DiskBackedQueue {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** The head is at the end of the tail, nothing unread in it and no append pending for it. */
+  private tailIsRead(): boolean {
+    const tail = this.segments[this.segments.length - 1];
+    return this.head.segment === tail.id && this.head.offset === this.tailReserved;
   }
 
   /** The batch still filling for the tail segment, or a new one: its records share one write. */
@@ -645,7 +654,23 @@ export class DiskBackedQueue {
       to.created = true;
     } catch (err) {
       this.fail(err);
+      return;
     }
+    // A segment sealed with everything in it read is passed and unlinked now, not at the next
+    // advance (which may be long in coming while the node is down): append() counted it freed.
+    if (this.head.segment === from.id && this.head.offset >= dataEnd(from)) {
+      void this.exclusive(() => this.passReadSegments()).catch((err: unknown) => {
+        if (!(err instanceof QueueNotOpenError)) this.fail(err);
+      });
+    }
+  }
+
+  /** Moves a head left at the end of sealed segments onto the next one, durably; unlinks them. */
+  private async passReadSegments(): Promise<void> {
+    if (this.failure) return;
+    const cur = this.cursorAtHead();
+    this.settle(cur);
+    if (cur.segment !== this.head.segment) await this.commit(cur, 0, true);
   }
 
   /**
