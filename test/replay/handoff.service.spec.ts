@@ -222,6 +222,23 @@ describe('HandoffService', () => {
     expect(sink.lines()).toEqual(['good1 v=1', 'good2 v=1', 'bad v=1']);
   });
 
+  it('arms the replay of dead letters requeued before the queue filled up', async () => {
+    // 28-byte records (24 + 4): 34 of them leave room for one more under maxSize, not two.
+    const { service, registry } = await boot({ maxSize: 1000 });
+    sink.refuse.add('bad');
+    for (let i = 0; i < 32; i++) await service.enqueue('n1', buf(`g${String(i).padStart(3, '0')}`));
+    await service.enqueue('n1', buf('bad1'));
+    await service.enqueue('n1', buf('bad2'));
+    await metrics.until(() => metrics.total('deadLettered') === 2);
+    await eventually(() => !service.isBacklogged('n1'));
+    sink.refuse.clear();
+    await expect(service.requeueDeadLetters('n1')).rejects.toBeInstanceOf(QueueFullError);
+    expect(service.backlog('n1').entries).toBe(1);
+    expect(registry.doesExist('timeout', replayTimeoutName('n1'))).toBe(true);
+    await sink.waitForLines(33);
+    expect(sink.lines().slice(-1)).toEqual(['bad1']);
+  });
+
   it('rejects a hand-off to a full queue and counts it', async () => {
     const { service } = await boot({ maxSize: 2048, maxSegmentSize: 1024 });
     service.pause('n1');

@@ -217,9 +217,14 @@ export class HandoffService
   /** Moves the node's dead letters back to its queue's tail and arms the retry loop. */
   async requeueDeadLetters(id: string): Promise<number> {
     const entry = this.entry(id);
-    const moved = await entry.replayer.requeueDeadLetters();
-    if (moved > 0) this.armIfIdle(entry);
-    return moved;
+    try {
+      return await entry.replayer.requeueDeadLetters();
+    } finally {
+      // Also after a requeue that failed part-way (queue full): what it moved must replay.
+      if (entry.replayer.queue.isOpen() && entry.replayer.queue.backlog().entries > 0) {
+        this.armIfIdle(entry);
+      }
+    }
   }
 
   /**
