@@ -77,6 +77,19 @@ describe('one owner per queue directory', () => {
     expect((await q.current())?.toString()).toBe('x');
   });
 
+  it("takes over a lock naming this process's own pid that this process does not hold", async () => {
+    // A container restarted after a crash runs the relay under the same pid (often 1) as the
+    // run that left the lock: that lock is stale, not held.
+    const q = await fx.open();
+    await q.append(buf('kept'));
+    await q.close();
+    await writeFile(join(q.dir, 'lock'), `${process.pid}\n`);
+    await q.open();
+    expect((await q.current())?.toString()).toBe('kept');
+    // Held in this process now: a second open is still refused.
+    await expect(fx.open()).rejects.toBeInstanceOf(QueueLockedError);
+  });
+
   it('releases the lock on close so the directory can be opened again', async () => {
     const q = await fx.open();
     await q.close();

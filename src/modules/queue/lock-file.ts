@@ -9,7 +9,9 @@ const heldInProcess = new Set<string>();
 /**
  * One owner per queue directory: `<dir>/lock` created with O_EXCL holding the owner's pid. A lock
  * whose pid no longer runs is stale (its owner was SIGKILLed or the machine restarted) and is
- * taken over; a live pid, or this process already holding it, is a QueueLockedError.
+ * taken over, as is one naming this process's pid that this process does not hold (an earlier
+ * run under the same pid); another live pid, or this process already holding it, is a
+ * QueueLockedError.
  */
 export class LockFile {
   private held = false;
@@ -45,9 +47,10 @@ export class LockFile {
         if (!isErrno(err, 'EEXIST') || attempt > 0) throw err;
       }
       const pid = await this.readPid();
+      // Our own pid in a lock this process does not hold (heldInProcess says so) is stale too:
+      // a container restarted after a crash runs the relay under the same pid (often 1).
       if (pid !== null && pid !== process.pid && isAlive(pid))
         throw new QueueLockedError(this.dir, pid);
-      if (pid === process.pid) throw new QueueLockedError(this.dir, pid);
       // Stale: the owner is gone. A lock file without a readable pid is a crash between create
       // and write. Two processes taking over the same dead pid at the same instant could both
       // succeed; that needs two starts within microseconds of each other and is accepted.
