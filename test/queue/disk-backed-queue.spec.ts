@@ -207,6 +207,14 @@ describe('DiskBackedQueue basics', () => {
     expect(reopened.corruptCount()).toBe(0);
   });
 
+  it('refuses a fractional advance and moves nothing', async () => {
+    const q = await fx.open();
+    for (const s of ['a', 'b', 'c']) await q.append(buf(s));
+    await expect(q.advance(1.5)).rejects.toThrow(RangeError);
+    await expect(q.advance(NaN)).rejects.toThrow(RangeError);
+    expect(await drain(q)).toEqual(['a', 'b', 'c']);
+  });
+
   it('batches concurrent appends in order', async () => {
     const q = await fx.open({ fsync: 'always', maxSegmentSize: 4096 });
     await Promise.all(Array.from({ length: 200 }, (_, i) => q.append(buf(`c${i}`))));

@@ -855,6 +855,10 @@ export class DiskBackedQueue {
    * the new head, so a pipelined replayer never reads an entry twice.
    */
   advance(n = 1): Promise<void> {
+    // A fractional count would move past one entry more than asked: refuse it, like peek's skip.
+    if (!(Number.isInteger(n) || n === Infinity)) {
+      return Promise.reject(new RangeError(`advance takes a whole number of entries, got ${n}`));
+    }
     return this.exclusive(async () => {
       if (this.failure) throw this.failure;
       if (n <= 0) return;
