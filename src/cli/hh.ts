@@ -18,9 +18,9 @@ interface Output {
 }
 
 /** Says on stderr when a live relay holds a queue: the view may change while it is read. */
-function warnHeld(dirs: { node: string; dir: string }[], io: Output): void {
+async function warnHeld(dirs: { node: string; dir: string }[], io: Output): Promise<void> {
   for (const q of dirs) {
-    const lock = lockStatus(q.dir);
+    const lock = await lockStatus(q.dir);
     if (lock.state === 'held') io.err(`hh: note: node ${q.node} is ${describeLock(lock)}`);
   }
 }
@@ -36,12 +36,12 @@ export async function run(argv: readonly string[], io: Output): Promise<number> 
         return EXIT_OK;
       case 'inspect': {
         const reports = await inspect(args.positional[0]);
-        warnHeld(reports, io);
+        await warnHeld(reports, io);
         print({ nodes: reports }, () => formatInspect(reports));
         return EXIT_OK;
       }
       case 'verify': {
-        warnHeld(findQueueDirs(args.positional[0]), io);
+        await warnHeld(findQueueDirs(args.positional[0]), io);
         const report = await verify(args.positional[0]);
         print(report, () => formatVerify(report));
         return report.ok ? EXIT_OK : EXIT_DAMAGED;
@@ -49,7 +49,7 @@ export async function run(argv: readonly string[], io: Output): Promise<number> 
       case 'dump': {
         const [dir, node] = args.positional;
         const entries = await dump(dir, node, { limit: args.limit, hex: args.hex });
-        warnHeld([findNodeQueueDir(dir, node)], io);
+        await warnHeld([findNodeQueueDir(dir, node)], io);
         print({ node, entries }, () => formatDump(entries));
         return EXIT_OK;
       }

@@ -59,7 +59,7 @@ export async function inspectNode(queue: QueueDir): Promise<NodeReport> {
   return {
     node: queue.node,
     dir: queue.dir,
-    lock: lockStatus(queue.dir),
+    lock: await lockStatus(queue.dir),
     segments: {
       count: queue.segments.length,
       first: queue.segments[0] ?? null,

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isLockOwnerRunning, parseLockOwner } from '../modules/queue/lock-owner';
 import { LOCK_FILE } from '../modules/queue/segment-format';
 
 export type LockStatus =
@@ -8,28 +9,22 @@ export type LockStatus =
 /**
  * Who holds a queue directory, read without taking the lock: the CLI must be usable next to a
  * running relay, so it only reports, and says that what it shows may change while it reads.
+ * The lock is judged as the queue judges it (lock-owner.ts), so a pid reused by another process
+ * after a restart shows as stale, not held.
  */
-export function lockStatus(dir: string): LockStatus {
+export async function lockStatus(dir: string): Promise<LockStatus> {
   let text: string;
   try {
-    text = readFileSync(join(dir, LOCK_FILE), 'utf8').trim();
+    text = await readFile(join(dir, LOCK_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'free' };
     throw err;
   }
-  const pid = /^\d+$/.test(text) ? Number(text) : null;
-  if (pid === null || !Number.isSafeInteger(pid) || pid <= 0) return { state: 'stale', pid: null };
-  return isAlive(pid) ? { state: 'held', pid } : { state: 'stale', pid };
-}
-
-/** `kill(pid, 0)` tests existence: ESRCH means gone, EPERM means alive under another user. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+  const owner = parseLockOwner(text);
+  if (owner === null) return { state: 'stale', pid: null };
+  return (await isLockOwnerRunning(owner))
+    ? { state: 'held', pid: owner.pid }
+    : { state: 'stale', pid: owner.pid };
 }
 
 export function describeLock(lock: LockStatus): string {

@@ -226,6 +226,42 @@ describe('hh next to a running relay', () => {
   });
 });
 
+describe('hh reading the lock a queue writes (pid, start time, boot id)', () => {
+  it('reports held while a queue is open in a live process', async () => {
+    const dataDir = await mkdtemp(join(work, 'held-new-'));
+    await fillQueue(join(dataDir, 'a'), 1, 0, 'x');
+    const queue = new DiskBackedQueue(join(dataDir, 'a'));
+    await queue.open();
+    try {
+      const r = await runHh('inspect', dataDir, '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).nodes[0].lock).toEqual({ state: 'held', pid: process.pid });
+      expect(r.stderr).toContain(`node a is held by running pid ${process.pid}`);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('reports stale a lock whose pid now runs another process', async () => {
+    const dataDir = await mkdtemp(join(work, 'reused-'));
+    await fillQueue(join(dataDir, 'a'), 1, 0, 'x');
+    const queue = new DiskBackedQueue(join(dataDir, 'a'));
+    await queue.open();
+    const lockPath = join(dataDir, 'a', 'lock');
+    const recorded = JSON.parse(await readFile(lockPath, 'utf8')) as { startTime: string };
+    await queue.close();
+    // This process's own pid, started at another time: what a container restart leaves behind.
+    await writeFile(
+      lockPath,
+      JSON.stringify({ ...recorded, startTime: String(Number(recorded.startTime) + 1) }),
+    );
+    const r = await runHh('inspect', dataDir, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).nodes[0].lock).toEqual({ state: 'stale', pid: process.pid });
+    expect(r.stderr).not.toContain('held by running pid');
+  });
+});
+
 describe('hh verify on a damaged directory', () => {
   let dataDir: string;
   let damagedSegment: string;

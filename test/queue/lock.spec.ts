@@ -1,5 +1,5 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { QueueLockedError } from '../../src/modules/queue';
 import { QueueChild } from './child-process';
@@ -14,6 +14,27 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
     out[p] = (await readFile(p)).toString('base64');
   }
   return out;
+}
+
+/** What /proc says of a pid now: its start time (field 22 of its stat) and the boot id. */
+async function procIdentity(pid: number): Promise<{ startTime: string; bootId: string }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the comm, which may itself hold spaces and ')': field 3 is the first.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  return { startTime: fields[22 - 3], bootId };
+}
+
+/** A live process that holds nothing: its pid stands for an unrelated process reusing a pid. */
+function idleProcess(): ChildProcess {
+  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const closed = new Promise((r) => p.once('close', r));
+  p.kill('SIGKILL');
+  await closed;
 }
 
 /** The pid of a process that has exited: a stale lock's owner. */
@@ -55,6 +76,11 @@ describe('one owner per queue directory', () => {
       expect(err).toMatchObject({ pid: child.proc.pid });
       expect((err as Error).message).toContain(`process ${child.proc.pid}`);
       expect(await snapshot(dir)).toEqual(before);
+      // The lock records who the owner is beyond its pid, so a reused pid is told apart.
+      expect(JSON.parse(await readFile(join(dir, 'lock'), 'utf8'))).toEqual({
+        pid: child.proc.pid,
+        ...(await procIdentity(child.proc.pid!)),
+      });
     } finally {
       await child.kill();
     }
@@ -70,7 +96,9 @@ describe('one owner per queue directory', () => {
     await q.close();
     await writeFile(join(q.dir, 'lock'), `${await deadPid()}\n`);
     await q.open();
-    expect(await readFile(join(q.dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(JSON.parse(await readFile(join(q.dir, 'lock'), 'utf8'))).toMatchObject({
+      pid: process.pid,
+    });
     await q.close();
     await writeFile(join(q.dir, 'lock'), '');
     await q.open();
@@ -88,6 +116,65 @@ describe('one owner per queue directory', () => {
     expect((await q.current())?.toString()).toBe('kept');
     // Held in this process now: a second open is still refused.
     await expect(fx.open()).rejects.toBeInstanceOf(QueueLockedError);
+  });
+
+  it('takes over a lock whose pid now runs another process (its start time differs)', async () => {
+    // After a container restart the dead owner's pid often belongs to the `sh` or `npm` that
+    // starts the relay: alive, but not the owner.
+    const q = await fx.open();
+    await q.append(buf('kept'));
+    await q.close();
+    const other = idleProcess();
+    try {
+      const real = await procIdentity(other.pid!);
+      const lock = (startTime: string) =>
+        writeFile(join(q.dir, 'lock'), JSON.stringify({ ...real, pid: other.pid, startTime }));
+      // The same pid and start time is that process itself: refused.
+      await lock(real.startTime);
+      await expect(q.open()).rejects.toMatchObject({ code: 'ERR_QUEUE_LOCKED', pid: other.pid });
+      await lock(String(Number(real.startTime) + 1));
+      await q.open();
+      expect(JSON.parse(await readFile(join(q.dir, 'lock'), 'utf8'))).toMatchObject({
+        pid: process.pid,
+      });
+      expect((await q.current())?.toString()).toBe('kept');
+    } finally {
+      await stop(other);
+    }
+  });
+
+  it('takes over a lock recorded under another boot id, even when its pid is alive', async () => {
+    const q = await fx.open();
+    await q.close();
+    const other = idleProcess();
+    try {
+      const real = await procIdentity(other.pid!);
+      const lock = (bootId: string) =>
+        writeFile(join(q.dir, 'lock'), JSON.stringify({ ...real, pid: other.pid, bootId }));
+      await lock(real.bootId);
+      await expect(q.open()).rejects.toMatchObject({ code: 'ERR_QUEUE_LOCKED', pid: other.pid });
+      await lock('00000000-0000-4000-8000-000000000000');
+      await q.open();
+      expect(q.isOpen()).toBe(true);
+    } finally {
+      await stop(other);
+    }
+  });
+
+  it('still reads an old lock holding only a pid: refused while that pid runs, taken over once dead', async () => {
+    const q = await fx.open();
+    await q.close();
+    const other = idleProcess();
+    try {
+      await writeFile(join(q.dir, 'lock'), `${other.pid}\n`);
+      const err = await q.open().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueueLockedError);
+      expect(err).toMatchObject({ pid: other.pid });
+    } finally {
+      await stop(other);
+    }
+    await q.open();
+    expect(q.isOpen()).toBe(true);
   });
 
   it('releases the lock on close so the directory can be opened again', async () => {

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
 import { QueueLockedError } from './errors';
+import {
+  currentLockOwner,
+  formatLockOwner,
+  isLockOwnerRunning,
+  parseLockOwner,
+  type LockOwner,
+} from './lock-owner';
 import { isErrno, type QueueFileSystem } from './queue-fs';
 import { LOCK_FILE } from './segment-format';
 
@@ -7,11 +14,12 @@ import { LOCK_FILE } from './segment-format';
 const heldInProcess = new Set<string>();
 
 /**
- * One owner per queue directory: `<dir>/lock` created with O_EXCL holding the owner's pid. A lock
- * whose pid no longer runs is stale (its owner was SIGKILLed or the machine restarted) and is
- * taken over, as is one naming this process's pid that this process does not hold (an earlier
- * run under the same pid); another live pid, or this process already holding it, is a
- * QueueLockedError.
+ * One owner per queue directory: `<dir>/lock` created with O_EXCL naming the owner (its pid and,
+ * on Linux, its start time and the boot id: see lock-owner.ts). A lock whose owner no longer runs
+ * is stale (SIGKILLed, or the machine or container restarted and its pid now runs something
+ * else) and is taken over, as is one naming this process's pid that this process does not hold
+ * (an earlier run under the same pid); another live owner, or this process already holding it,
+ * is a QueueLockedError.
  */
 export class LockFile {
   private held = false;
@@ -38,19 +46,20 @@ export class LockFile {
   }
 
   private async create(): Promise<void> {
+    const me = formatLockOwner(await currentLockOwner());
     // Two attempts: the second follows the removal of a stale lock.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.fs.writeFile(this.path, Buffer.from(`${process.pid}\n`), 'wx');
+        await this.fs.writeFile(this.path, me, 'wx');
         return;
       } catch (err) {
         if (!isErrno(err, 'EEXIST') || attempt > 0) throw err;
       }
-      const pid = await this.readPid();
+      const owner = await this.readOwner();
       // Our own pid in a lock this process does not hold (heldInProcess says so) is stale too:
       // a container restarted after a crash runs the relay under the same pid (often 1).
-      if (pid !== null && pid !== process.pid && isAlive(pid))
-        throw new QueueLockedError(this.dir, pid);
+      if (owner !== null && owner.pid !== process.pid && (await isLockOwnerRunning(owner)))
+        throw new QueueLockedError(this.dir, owner.pid);
       // Stale: the owner is gone. A lock file without a readable pid is a crash between create
       // and write. Two processes taking over the same dead pid at the same instant could both
       // succeed; that needs two starts within microseconds of each other and is accepted.
@@ -62,11 +71,9 @@ export class LockFile {
     }
   }
 
-  private async readPid(): Promise<number | null> {
+  private async readOwner(): Promise<LockOwner | null> {
     try {
-      const text = (await this.fs.readFile(this.path)).toString('utf8').trim();
-      const pid = Number(text);
-      return /^\d+$/.test(text) && Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+      return parseLockOwner((await this.fs.readFile(this.path)).toString('utf8'));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return null;
       throw err;
@@ -82,15 +89,5 @@ export class LockFile {
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
-  }
-}
-
-/** `kill(pid, 0)` checks existence: ESRCH means gone; EPERM means alive under another user. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !isErrno(err, 'ESRCH');
   }
 }

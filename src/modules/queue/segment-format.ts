@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
  * Directory:
  *   <dir>/00000000000000000001.seg   segments, numbered 1, 2, ...; ordered by number, not by name
  *   <dir>/position                   the head position (two checksummed slots, below)
- *   <dir>/lock                       the owner's pid as decimal text (see lock-file.ts)
+ *   <dir>/lock                       the owner: pid, start time, boot id (see lock-owner.ts)
  *   <dir>/corrupt/                   damaged bytes kept for inspection, never deleted by the queue
  *
  * A segment is a sequence of records. All integers are big-endian; u64 values are whole
