@@ -22,4 +22,21 @@ describe('dead letter envelope', () => {
     bad.writeUInt32BE(100, 0);
     expect(() => decodeDeadLetter(bad)).toThrow('overruns');
   });
+
+  it('refuses a record whose header is not a dead-letter header', () => {
+    const withHeader = (json: string) => {
+      const header = Buffer.from(json);
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32BE(header.length, 0);
+      return Buffer.concat([prefix, header, Buffer.from('payload')]);
+    };
+    expect(() => decodeDeadLetter(withHeader('{not json'))).toThrow();
+    expect(() => decodeDeadLetter(withHeader('null'))).toThrow('not a dead-letter header');
+    expect(() => decodeDeadLetter(withHeader('{"appendedAt":1,"error":"e"}'))).toThrow(
+      'not a dead-letter header',
+    );
+    expect(() =>
+      decodeDeadLetter(withHeader('{"appendedAt":1,"at":2,"status":"400","error":"e"}')),
+    ).toThrow('not a dead-letter header');
+  });
 });

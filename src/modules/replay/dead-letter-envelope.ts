@@ -40,8 +40,20 @@ export function decodeDeadLetter(record: Buffer): DecodedDeadLetter {
   if (record.length < 4) throw new Error('dead letter record shorter than its header length');
   const headerLength = record.readUInt32BE(0);
   if (4 + headerLength > record.length) throw new Error('dead letter header overruns the record');
-  const header = JSON.parse(
-    record.subarray(4, 4 + headerLength).toString('utf8'),
-  ) as DeadLetterHeader;
+  const header: unknown = JSON.parse(record.subarray(4, 4 + headerLength).toString('utf8'));
+  // Checked field by field: a header that parses but lacks its times would otherwise surface
+  // later as an Invalid Date thrown from whoever formats it.
+  if (!isHeader(header)) throw new Error('dead letter header is not a dead-letter header');
   return { ...header, payload: record.subarray(4 + headerLength) };
+}
+
+function isHeader(value: unknown): value is DeadLetterHeader {
+  if (typeof value !== 'object' || value === null) return false;
+  const { appendedAt, at, status, error } = value as Record<string, unknown>;
+  return (
+    Number.isFinite(appendedAt) &&
+    Number.isFinite(at) &&
+    (status === undefined || Number.isInteger(status)) &&
+    typeof error === 'string'
+  );
 }

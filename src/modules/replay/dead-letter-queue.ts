@@ -1,5 +1,11 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { DiskBackedQueue, type DiskBackedQueueOptions } from '../queue/disk-backed-queue';
+import {
+  DiskBackedQueue,
+  type DiskBackedQueueOptions,
+  type QueueEntry,
+} from '../queue/disk-backed-queue';
+import { CORRUPT_DIR } from '../queue/segment-format';
 import { decodeDeadLetter, encodeDeadLetter, type DecodedDeadLetter } from './dead-letter-envelope';
 import type { DeadLetter } from './node-status.interface';
 
@@ -8,6 +14,18 @@ export const DEAD_LETTER_DIR = 'dead-letters';
 
 /** Batch size when reading the dead-letter queue (list and requeue). */
 const READ_BATCH_BYTES = 1024 * 1024;
+
+/** A stored record: its letter, or why the envelope could not be decoded. */
+type StoredDeadLetter =
+  { letter: DecodedDeadLetter; entry: QueueEntry } | { damaged: string; entry: QueueEntry };
+
+function decodeStored(entry: QueueEntry): StoredDeadLetter {
+  try {
+    return { letter: decodeDeadLetter(entry.payload), entry };
+  } catch (err) {
+    return { damaged: (err as Error).message, entry };
+  }
+}
 
 /**
  * A node's refused writes, kept with the node's answer until an operator requeues them or they
@@ -41,20 +59,50 @@ export class DeadLetterQueue {
     );
   }
 
-  /** The oldest `limit` dead letters (without payloads), oldest first. */
+  /**
+   * The oldest `limit` dead letters (without payloads), oldest first. A record the envelope cannot
+   * decode is listed as damaged with its size and the time it was stored, so it neither hides
+   * nor stops the letters after it.
+   */
   async list(limit = 100): Promise<DeadLetter[]> {
-    const records = await this.read(limit);
-    return records.map((d, index) => ({
-      index,
-      size: d.payload.length,
-      at: new Date(d.at).toISOString(),
-      appendedAt: new Date(d.appendedAt).toISOString(),
-      ...(d.status !== undefined ? { status: d.status } : {}),
-      error: d.error,
-    }));
+    return (await this.stored(limit)).map((s, index): DeadLetter => {
+      if ('damaged' in s) {
+        const at = new Date(s.entry.appendedAt).toISOString();
+        return {
+          index,
+          size: s.entry.payload.length,
+          at,
+          appendedAt: at,
+          error: `damaged dead-letter record: ${s.damaged}`,
+          damaged: true,
+        };
+      }
+      const d = s.letter;
+      return {
+        index,
+        size: d.payload.length,
+        at: new Date(d.at).toISOString(),
+        appendedAt: new Date(d.appendedAt).toISOString(),
+        ...(d.status !== undefined ? { status: d.status } : {}),
+        error: d.error,
+      };
+    });
   }
 
-  /** The oldest `limit` dead letters with their payloads (for the CLI and tests). */
+  private async stored(limit: number): Promise<StoredDeadLetter[]> {
+    if (limit <= 0 || this.count() === 0) return [];
+    // At most `limit` records are held in memory; listing is an operator action, not a hot path.
+    const entries = await this.queue.peekEntries(
+      Number.MAX_SAFE_INTEGER,
+      Math.min(limit, this.count()),
+    );
+    return entries.map(decodeStored);
+  }
+
+  /**
+   * The oldest `limit` dead letters with their payloads (for the CLI and tests); rejects on a
+   * record the envelope cannot decode (list() and requeue() step over those).
+   */
   async read(limit: number): Promise<DecodedDeadLetter[]> {
     const out: DecodedDeadLetter[] = [];
     if (limit <= 0 || this.count() === 0) return out;
@@ -67,30 +115,69 @@ export class DeadLetterQueue {
   /**
    * Moves every dead letter present now back to the tail of `target`, oldest first; returns how
    * many. Each batch is appended to the target before the dead-letter queue advances past it,
-   * so a crash in between requeues a batch twice rather than losing it.
+   * so a crash in between requeues a batch twice rather than losing it. A record the envelope
+   * cannot decode has no payload to trust: it is never sent, but kept byte for byte under the
+   * dead-letter queue's corrupt/ (as the queue keeps its damaged bytes) and passed, so it does
+   * not block the letters behind it.
    */
   async requeue(target: DiskBackedQueue): Promise<number> {
     let left = this.count();
     let moved = 0;
     while (left > 0) {
-      const batch = await this.queue.peek(READ_BATCH_BYTES, left);
+      const batch = await this.queue.peekEntries(READ_BATCH_BYTES, left);
       if (batch.length === 0) break;
-      let appended = 0;
+      let passed = 0;
       try {
-        for (const record of batch) {
-          await target.append(decodeDeadLetter(record).payload);
-          appended++;
+        for (const entry of batch) {
+          const stored = decodeStored(entry);
+          if ('damaged' in stored) {
+            await this.keepAside(entry);
+          } else {
+            await target.append(stored.letter.payload);
+            moved++;
+          }
+          passed++;
         }
       } catch (err) {
-        // A full target stops the move part-way: the letters already appended leave the
-        // dead-letter queue now, or a retried requeue would append them a second time.
-        if (appended > 0) await this.queue.advance(appended);
+        // A full target stops the move part-way: the letters already appended (or kept aside)
+        // leave the dead-letter queue now, or a retried requeue would append them a second time.
+        if (passed > 0) await this.queue.advance(passed);
         throw err;
       }
       await this.queue.advance(batch.length);
-      moved += batch.length;
       left -= batch.length;
     }
     return moved;
+  }
+
+  /**
+   * Writes a damaged record to corrupt/dead-letter-<stored at>-<n>.bad and makes it durable
+   * before the queue advances past it: a crash in between keeps it twice, never loses it.
+   */
+  private async keepAside(entry: QueueEntry): Promise<void> {
+    const dir = path.join(this.queue.dir, CORRUPT_DIR);
+    await fs.mkdir(dir, { recursive: true });
+    for (let n = 0; ; n++) {
+      let fh: fs.FileHandle;
+      try {
+        fh = await fs.open(path.join(dir, `dead-letter-${entry.appendedAt}-${n}.bad`), 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw err;
+      }
+      try {
+        await fh.writeFile(entry.payload);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      break;
+    }
+    const dirHandle = await fs.open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
   }
 }

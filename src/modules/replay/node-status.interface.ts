@@ -38,4 +38,9 @@ export interface DeadLetter {
   appendedAt: string;
   status?: number;
   error: string;
+  /**
+   * Set when the stored record cannot be decoded: `size` is then the whole record's, `at` and
+   * `appendedAt` the time it was stored, and requeue keeps it aside instead of sending it.
+   */
+  damaged?: true;
 }
