@@ -28,6 +28,7 @@ import {
   segmentFileName,
 } from './segment-format';
 import { mapBounded } from './map-bounded';
+import { PayloadRun } from './payload-run';
 import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, WindowPool } from './segment-reader';
 import { scanSegment, type ScanResult } from './segment-scan';
 import { BatchBufferPool, WriteBatch } from './write-batch';
@@ -143,8 +144,6 @@ const MAX_WRITES_IN_FLIGHT = 4;
 const WRITE_PART_BYTES = 1024 * 1024;
 /** 'interval': sealed segments left for the tick to sync; past this, a roll syncs the oldest. */
 const MAX_UNSYNCED_SEALED = 8;
-/** Payloads returned by one peek are copied into slabs of this size, not one buffer each. */
-const SLAB_BYTES = 1024 * 1024;
 /** Sealed segments whose seals open() reads at once. */
 const OPEN_CONCURRENCY = 16;
 
@@ -232,6 +231,8 @@ export class DiskBackedQueue {
   private ops: WriteOp[] = [];
   private readonly batchBuffers = new BatchBufferPool();
   private readonly windows = new WindowPool();
+  /** Payloads a peek takes from one window, copied out together (peeks run one at a time). */
+  private readonly run = new PayloadRun();
   /** Appends since the last timer tick: a tick that saw none lets the batch buffers go. */
   private appendedSinceTick = 0;
   private flushing = false;
@@ -792,14 +793,19 @@ export class DiskBackedQueue {
         return out;
       }
       let bytes = 0;
-      let slab: Buffer | null = null;
-      let slabAt = 0;
-      while (out.length < maxEntries) {
+      let taken = 0;
+      const run = this.run;
+      run.clear();
+      while (taken < maxEntries) {
         const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
         let reader = this.stepSync(cur);
-        if (reader === undefined) reader = await this.step(cur);
+        if (reader === undefined) {
+          // The read may move the window under the payloads of the run: copy them out first.
+          run.flush(out);
+          reader = await this.step(cur);
+        }
         const length = reader ? reader.header.length : 0;
-        if (!reader || (out.length > 0 && bytes + length > maxBytes)) {
+        if (!reader || (taken > 0 && bytes + length > maxBytes)) {
           nextTime = reader ? reader.header.appendedAt : null;
           // Back to just past the last entry taken: advance(n) must stop exactly there.
           Object.assign(cur, {
@@ -813,17 +819,12 @@ export class DiskBackedQueue {
           break;
         }
         nextTime = null;
-        if (!slab || slabAt + length > slab.length) {
-          const wanted = Math.min(SLAB_BYTES, maxBytes - bytes, this.unreadBytes - bytes);
-          slab = Buffer.allocUnsafe(Math.max(length, wanted));
-          slabAt = 0;
-        }
-        reader.copyPayload(slab, slabAt);
-        out.push(slab.subarray(slabAt, slabAt + length));
-        slabAt += length;
+        run.add(reader.window, reader.payloadStart, length, out);
+        taken++;
         bytes += length;
         times?.push(reader.header.appendedAt);
       }
+      run.flush(out);
       this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
       await this.trimReaders(cur.segment);
       return out;

@@ -182,6 +182,19 @@ export class SegmentReader {
     this.win.copy(target, at, this.payloadAt, this.payloadAt + this.header.length);
   }
 
+  /**
+   * The window buffer and where the payload of the entry just parsed starts in it: a caller
+   * taking many entries of one window copies their span once (headers included) instead of each
+   * payload on its own. Valid until the window moves (the next read of this reader).
+   */
+  get window(): Buffer {
+    return this.win;
+  }
+
+  get payloadStart(): number {
+    return this.payloadAt;
+  }
+
   /** One record as a result object that owns its payload: the API of offline tools. */
   async readAt(offset: number, limit: number): Promise<ReadResult> {
     const status = await this.nextRecord(offset, limit);
