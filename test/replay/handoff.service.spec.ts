@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { HandoffConfig } from '../../src/config/handoff-config.interface';
 import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
-import { QueueFullError } from '../../src/modules/queue/errors';
+import { QueueFailedError, QueueFullError } from '../../src/modules/queue/errors';
 import {
   InvalidNodeIdError,
   NodeUnreachableError,
@@ -336,5 +336,16 @@ describe('HandoffService', () => {
     expect(queue.isOpen()).toBe(false);
     expect(registry.getTimeouts()).toEqual([]);
     expect(registry.doesExist('cron', PURGE_CRON_NAME)).toBe(false);
+  });
+  it('reports a failed queue as not open, so health turns down until it is reopened', async () => {
+    const { service } = await boot();
+    const queue = service.queueOf('n1');
+    // Stands for a failed fdatasync (the queue's own tests show how one gets here): the queue
+    // stays 'open' but refuses every append until it is closed and reopened.
+    (queue as unknown as { fail(err: unknown): void }).fail(
+      Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }),
+    );
+    await expect(service.enqueue('n1', buf('lost?'))).rejects.toBeInstanceOf(QueueFailedError);
+    expect(service.node('n1').open).toBe(false);
   });
 });

@@ -277,6 +277,11 @@ export class DiskBackedQueue {
     return this.state === 'open';
   }
 
+  /** Open but failed (a write or fdatasync failed): every append rejects until reopened. */
+  isFailed(): boolean {
+    return this.failure !== null;
+  }
+
   open(): Promise<void> {
     if (this.state === 'open') return Promise.resolve();
     if (this.state === 'opening' && this.opening) return this.opening;

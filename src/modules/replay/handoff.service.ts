@@ -400,7 +400,8 @@ export class HandoffService
       ...(e.url ? { url: stripCredentials(e.url) } : {}),
       state,
       configured: e.configured,
-      open,
+      // A failed queue refuses every hand-off: not open for health, though its backlog shows.
+      open: open && !queue.isFailed(),
       backlog: {
         entries: backlog.entries,
         bytes: backlog.bytes,
