@@ -40,6 +40,34 @@ function describeValue(problem: ConfigProblem): string {
   return text.length > MAX_QUOTED + 2 ? `${text.slice(0, MAX_QUOTED)}…` : text;
 }
 
+/** The user-info of a URL (`//user:pass@`): node URLs may carry a node's credentials. */
+const URL_CREDENTIALS = /\/\/[^\s/?#"]*@/g;
+
+/** Text with every URL's credentials replaced, so a refused node list never prints them. */
+function hideCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '//<hidden>@');
+}
+
+/** A problem's value as kept on the error: strings and options (node lists) without credentials. */
+function withoutCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return hideCredentials(value);
+  if (typeof value !== 'object' || value === null) return value;
+  const json = safeJson(value);
+  const hidden = hideCredentials(json);
+  if (hidden === json) return value;
+  try {
+    return JSON.parse(hidden) as unknown;
+  } catch {
+    return hidden;
+  }
+}
+
+function withoutSecrets(p: ConfigProblem): ConfigProblem {
+  return p.secret
+    ? { ...p, value: undefined }
+    : { ...p, value: withoutCredentials(p.value), expected: hideCredentials(p.expected) };
+}
+
 function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
@@ -55,7 +83,9 @@ function safeJson(value: unknown): string {
 export class ConfigValidationError extends Error {
   readonly code = 'ERR_CONFIG_INVALID';
   readonly problems: readonly ConfigProblem[];
-  constructor(problems: readonly ConfigProblem[]) {
+  constructor(given: readonly ConfigProblem[]) {
+    // Credentials are hidden before a long value is cut, so no prefix of a password shows.
+    const problems = given.map(withoutSecrets);
     super(
       [
         `Invalid hinted-handoff configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
@@ -64,6 +94,6 @@ export class ConfigValidationError extends Error {
     );
     this.name = 'ConfigValidationError';
     // A secret's value is not kept either: whoever logs `problems` must not leak it.
-    this.problems = problems.map((p) => (p.secret ? { ...p, value: undefined } : p));
+    this.problems = problems;
   }
 }

@@ -366,6 +366,28 @@ describe('validateHandoffEnv', () => {
     });
   });
 
+  describe('node URL credentials', () => {
+    it('never appear in a message about HH_NODES, whichever entry is wrong', () => {
+      for (const nodes of [
+        'a=http://user:s3cret@host:99999',
+        'a=ftp://user:s3cret@host',
+        'a=http://user:s3cret@host,b',
+        // Long enough that the quoted value is cut inside the credentials.
+        `${Array.from({ length: 8 }, (_, i) => `n${i}=http://10.0.0.${i}:8086`).join(',')},z=http://user:s3cret@host:99999`,
+      ]) {
+        const err = configError({ HH_NODES: nodes });
+        expect(err.problems.map((p) => p.name)).toEqual(['HH_NODES']);
+        expect(err.message).not.toMatch(/s3c|user:/);
+        expect(JSON.stringify(err.problems)).not.toMatch(/s3c|user:/);
+      }
+    });
+
+    it('are not printed when HH_NODES is valid and another variable is bad', () => {
+      const err = configError({ HH_NODES: 'a=http://user:s3cret@host', HH_PORT: 'x' });
+      expect(err.message).not.toContain('s3cret');
+    });
+  });
+
   describe('cross-checks', () => {
     it('refuses a segment larger than the whole queue', () => {
       const err = configError({ HH_MAX_SIZE: '1MiB', HH_MAX_SEGMENT_SIZE: '2MiB' });

@@ -96,6 +96,13 @@ describe('resolveHandoffConfig', () => {
     expect(err.message).toMatch(/options\.maxSegmentSize=2048: must not exceed HH_MAX_SIZE/);
   });
 
+  it('never shows node URL credentials of a refused nodes option', () => {
+    const err = resolveError({ nodes: [{ id: 'a', url: 'ftp://user:s3cret@host' }] }, {});
+    expect(err.problems.map((p) => p.name)).toEqual(['options.nodes']);
+    expect(err.message).not.toContain('s3cret');
+    expect(JSON.stringify(err.problems)).not.toContain('s3cret');
+  });
+
   it('never prints an auth token given as an option', () => {
     const err = resolveError({ authToken: '  ', port: -1 }, {});
     expect(err.message).toMatch(/options\.authToken=<hidden>/);
