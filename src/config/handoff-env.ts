@@ -13,6 +13,7 @@ import { parseNodes } from './parse-nodes';
 import { positive } from './parse-positive';
 import { parseRate } from './parse-rate';
 import { parseRatio } from './parse-ratio';
+import { parseSegmentSize } from './parse-segment-size';
 import { parseSize } from './parse-size';
 import { parseText } from './parse-text';
 
@@ -40,7 +41,7 @@ export class HandoffEnv {
   HH_MAX_SIZE?: string;
 
   @IsOptional()
-  @HandoffVariable('maxSegmentSize', parsePositiveSize, DEFAULTS.maxSegmentSize)
+  @HandoffVariable('maxSegmentSize', parseSegmentSize, DEFAULTS.maxSegmentSize)
   HH_MAX_SEGMENT_SIZE?: string;
 
   @IsOptional()

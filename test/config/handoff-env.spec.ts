@@ -389,6 +389,13 @@ describe('validateHandoffEnv', () => {
   });
 
   describe('cross-checks', () => {
+    it('refuses a segment too small to hold an entry with its framing and seal', () => {
+      const err = configError({ HH_MAX_SEGMENT_SIZE: '80' });
+      expect(err.problems.map((p) => p.name)).toEqual(['HH_MAX_SEGMENT_SIZE']);
+      expect(err.message).toMatch(/HH_MAX_SEGMENT_SIZE="80": must be at least 1024 bytes/);
+      expect(validateHandoffEnv({ HH_MAX_SEGMENT_SIZE: '1KiB' }).maxSegmentSize).toBe(1024);
+    });
+
     it('refuses a segment larger than the whole queue', () => {
       const err = configError({ HH_MAX_SIZE: '1MiB', HH_MAX_SEGMENT_SIZE: '2MiB' });
       expect(err.message).toMatch(
