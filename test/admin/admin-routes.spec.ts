@@ -5,6 +5,8 @@ import request from 'supertest';
 import { HANDOFF_CONFIG } from '../../src/config/handoff-config.constants';
 import type { HandoffConfig } from '../../src/config/handoff-config.interface';
 import { AdminModule } from '../../src/modules/admin/admin.module';
+import { QueueFullError } from '../../src/modules/queue/errors';
+import { UnknownNodeError } from '../../src/modules/replay/errors';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { DeadLetter, NodeStatus } from '../../src/modules/replay/node-status.interface';
 
@@ -79,14 +81,18 @@ class RecordingHandoff {
   }
   async purge(id: string) {
     this.calls.push(`purge ${id}`);
+    if (this.failure) throw this.failure;
     return { entries: 3, bytes: 30, segments: 1 };
   }
   async deadLetters(id: string, limit?: number): Promise<DeadLetter[]> {
     this.calls.push(`deadLetters ${id} ${limit}`);
     return this.letters.slice(0, limit ?? this.letters.length);
   }
+  /** What the next purge or requeue rejects with, as the real service would. */
+  failure: Error | undefined;
   async requeueDeadLetters(id: string): Promise<number> {
     this.calls.push(`requeue ${id}`);
+    if (this.failure) throw this.failure;
     return 2;
   }
 }
@@ -214,6 +220,17 @@ describe('the operator routes under /hh/nodes', () => {
     const res = await http().post('/hh/nodes/a/dead-letters/requeue').expect(200);
     expect(res.body).toEqual({ requeued: 2 });
     expect(handoff.calls).toContain('requeue a');
+  });
+  it('answers 503 with the reason when a requeue finds the node’s queue full', async () => {
+    handoff.failure = new QueueFullError('/data/hh/a', 1000);
+    const res = await http().post('/hh/nodes/a/dead-letters/requeue').expect(503);
+    expect(res.body.error).toMatch(/requeue of node a failed: .*full/);
+  });
+
+  it('answers 404 when the node is removed while a purge waits for its queue', async () => {
+    handoff.failure = new UnknownNodeError('a');
+    const res = await http().post('/hh/nodes/a/purge?confirm=true').expect(404);
+    expect(res.body.error).toMatch(/unknown node "a"/);
   });
 });
 

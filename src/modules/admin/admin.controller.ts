@@ -16,6 +16,7 @@ import { adminValidationPipe } from './admin-validation.pipe';
 import { DeadLettersQueryDto } from './dto/dead-letters-query.dto';
 import { PurgeQueryDto } from './dto/purge-query.dto';
 import { KnownNodePipe } from './known-node.pipe';
+import { operatorError } from './operator-error';
 
 export interface NodeListResponse {
   nodes: NodeStatus[];
@@ -95,7 +96,9 @@ export class AdminController {
     @Param('id', KnownNodePipe) id: string,
     @Query() _confirmed: PurgeQueryDto,
   ): Promise<PurgeResponse> {
-    const { entries, bytes, segments } = await this.handoff.purge(id);
+    const { entries, bytes, segments } = await this.handoff.purge(id).catch((err: unknown) => {
+      throw operatorError(id, 'purge', err);
+    });
     return { entries, bytes, segments };
   }
 
@@ -104,7 +107,9 @@ export class AdminController {
     @Param('id', KnownNodePipe) id: string,
     @Query() query: DeadLettersQueryDto,
   ): Promise<DeadLettersResponse> {
-    const entries = await this.handoff.deadLetters(id, query.limit);
+    const entries = await this.handoff.deadLetters(id, query.limit).catch((err: unknown) => {
+      throw operatorError(id, 'dead-letter listing', err);
+    });
     const status = this.handoff.node(id);
     return { node: id, count: status.deadLetters, lastError: status.lastError, entries };
   }
@@ -112,6 +117,9 @@ export class AdminController {
   @Post(':id/dead-letters/requeue')
   @HttpCode(200)
   async requeue(@Param('id', KnownNodePipe) id: string): Promise<RequeueResponse> {
-    return { requeued: await this.handoff.requeueDeadLetters(id) };
+    const requeued = await this.handoff.requeueDeadLetters(id).catch((err: unknown) => {
+      throw operatorError(id, 'requeue', err);
+    });
+    return { requeued };
   }
 }
