@@ -16,7 +16,9 @@ import { AdminModule } from '../../src/modules/admin/admin.module';
 import { HealthRoutesModule } from '../../src/modules/health/health-routes.module';
 import { HandoffMetricsModule } from '../../src/modules/metrics/handoff-metrics.module';
 import { HttpMetricsModule } from '../../src/modules/metrics/http-metrics.module';
+import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
+import { writeNodeRecord } from '../../src/modules/replay/node-record';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
 import { sampleValue } from './prometheus-text';
 
@@ -56,11 +58,11 @@ describe('metrics, health and admin routes over a real HandoffService', () => {
   let app: NestFastifyApplication;
   let handoff: HandoffService;
 
-  beforeEach(async () => {
+  let url: string;
+
+  /** Builds the app over dataDir as it is now (a restart when called again). */
+  async function boot(): Promise<void> {
     register.clear();
-    dataDir = await mkdtemp(join(tmpdir(), 'hh-stack-'));
-    sink = new Sink();
-    const url = await sink.start();
     const config = resolveHandoffConfig(
       {
         dataDir,
@@ -104,6 +106,13 @@ describe('metrics, health and admin routes over a real HandoffService', () => {
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     handoff = app.get(HandoffService);
+  }
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'hh-stack-'));
+    sink = new Sink();
+    url = await sink.start();
+    await boot();
   });
 
   afterEach(async () => {
@@ -199,5 +208,27 @@ describe('metrics, health and admin routes over a real HandoffService', () => {
       backlog: { entries: 1, bytes: 7 },
     });
     await http().get('/hh/nodes/b').expect(404);
+  });
+  it('drops the up and back-off gauges of a removed node once its directory is deleted', async () => {
+    await app.close();
+    // Node 'gone' was configured in an earlier run and is down: its queue holds one entry.
+    const dir = join(dataDir, 'gone');
+    const queue = new DiskBackedQueue(dir, { fsync: 'never' });
+    await queue.open();
+    await queue.append(Buffer.from('cpu v=0'));
+    await queue.close();
+    await writeNodeRecord(dir, { id: 'gone', url });
+    sink.down = true;
+    await boot();
+
+    await http().post('/hh/nodes/gone/replay').expect(502);
+    expect(sampleValue(await scrape(), 'hh_node_up', { node: 'gone' })).toBe(0);
+    await http().post('/hh/nodes/gone/purge?confirm=true').expect(200);
+    await handoff.purgeOldData();
+    expect(handoff.hasNode('gone')).toBe(false);
+
+    const text = await scrape();
+    expect(sampleValue(text, 'hh_node_up', { node: 'gone' })).toBeUndefined();
+    expect(sampleValue(text, 'hh_replay_backoff_seconds', { node: 'gone' })).toBeUndefined();
   });
 });

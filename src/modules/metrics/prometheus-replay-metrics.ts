@@ -62,4 +62,10 @@ export class PrometheusReplayMetrics implements ReplayMetrics {
   backoff(nodeId: string, delayMs: number): void {
     this.backoffGauge.set({ node: nodeId }, delayMs / 1000);
   }
+
+  /** Counters keep their totals (rates stay right); the gauges of a gone node would lie. */
+  forget(nodeId: string): void {
+    this.nodeUpGauge.remove({ node: nodeId });
+    this.backoffGauge.remove({ node: nodeId });
+  }
 }

@@ -498,6 +498,7 @@ export class HandoffService
       await fs.rm(entry.replayer.queue.dir, { recursive: true, force: true });
     } finally {
       this.entries.delete(entry.id);
+      this.metrics.forget?.(entry.id);
     }
     this.logger.log(`node ${entry.id}: removed node's queue directory is empty, deleted`);
   }

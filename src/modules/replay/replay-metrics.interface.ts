@@ -15,6 +15,11 @@ export interface ReplayMetrics {
   corrupt(nodeId: string, bytes: number): void;
   nodeUp(nodeId: string, up: boolean): void;
   backoff(nodeId: string, delayMs: number): void;
+  /**
+   * The node is gone (a removed node's directory was deleted): its gauges must not keep their
+   * last values. Optional, so recorders written before it still fit.
+   */
+  forget?(nodeId: string): void;
 }
 
 /** Reports nothing: the default when no metrics are bound. */
