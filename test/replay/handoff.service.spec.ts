@@ -294,6 +294,24 @@ describe('HandoffService', () => {
       expect(metrics.of('purged')).toContainEqual(['nourl', 1, 'inactive-node']);
       await expect(fs.stat(path.join(dataDir, 'nourl'))).rejects.toMatchObject({ code: 'ENOENT' });
     });
+    it('keeps a removed node that is added back while its directory is being deleted', async () => {
+      await seedQueue('nourl', ['k v=1']);
+      const { service } = await boot({ maxAgeMs: 1 });
+      const queue = service.queueOf('nourl');
+      const remove = queue.remove.bind(queue);
+      let added: Promise<void> | undefined;
+      jest.spyOn(queue, 'remove').mockImplementationOnce(() => {
+        // The operator adds the node back while the age purge deletes its old directory.
+        added = service.addNode('nourl', sink.url);
+        return remove();
+      });
+      await service.purgeOldData();
+      await added;
+      expect(service.node('nourl')).toMatchObject({ configured: true, open: true });
+      await service.enqueue('nourl', buf('back v=1'));
+      await sink.waitForLines(1);
+      expect(sink.lines()).toEqual(['back v=1']);
+    });
   });
 
   it('replays at most retryConcurrency nodes at once', async () => {

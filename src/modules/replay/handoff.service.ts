@@ -58,6 +58,8 @@ interface NodeEntry {
   running: boolean;
   /** An inactive node's directory is being deleted. */
   retiring?: boolean;
+  /** Settles once the deletion is over and the entry is gone from the map. */
+  retirement?: Promise<void>;
 }
 
 /**
@@ -234,7 +236,13 @@ export class HandoffService
   async addNode(id: string, target: string | NodeClient): Promise<void> {
     if (!isValidNodeId(id)) throw new InvalidNodeIdError(id);
     await this.onModuleInit();
-    const existing = this.entries.get(id);
+    let existing = this.entries.get(id);
+    // A removed node whose old directory is being deleted comes back with a fresh queue once
+    // the deletion is over; re-pointing the closing entry would lose the node.
+    while (existing?.retiring) {
+      await existing.retirement?.catch(() => undefined);
+      existing = this.entries.get(id);
+    }
     if (existing?.configured) throw new DuplicateNodeError(id);
     const url = typeof target === 'string' ? target : undefined;
     const client = typeof target === 'string' ? this.routeTo(id, target) : target;
@@ -490,16 +498,19 @@ export class HandoffService
     if (entry.replayer.queue.backlog().entries > 0 || (dlq && dlq.count() > 0)) return;
     entry.retiring = true;
     this.disarm(entry);
-    try {
-      await entry.replayer.close();
-      await dlq?.queue.remove();
-      await entry.replayer.queue.remove();
-      // Leftovers the queue does not own (node.json).
-      await fs.rm(entry.replayer.queue.dir, { recursive: true, force: true });
-    } finally {
-      this.entries.delete(entry.id);
-      this.metrics.forget?.(entry.id);
-    }
+    entry.retirement = (async () => {
+      try {
+        await entry.replayer.close();
+        await dlq?.queue.remove();
+        await entry.replayer.queue.remove();
+        // Leftovers the queue does not own (node.json).
+        await fs.rm(entry.replayer.queue.dir, { recursive: true, force: true });
+      } finally {
+        this.entries.delete(entry.id);
+        this.metrics.forget?.(entry.id);
+      }
+    })();
+    await entry.retirement;
     this.logger.log(`node ${entry.id}: removed node's queue directory is empty, deleted`);
   }
 
