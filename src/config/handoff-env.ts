@@ -5,6 +5,7 @@ import { ConfigValidationError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 import { HandoffVariable, handoffVariables } from './handoff-variable.decorator';
 import { crossCheck } from './cross-check';
+import { parseBatchSize } from './parse-batch-size';
 import { parseChoice } from './parse-choice';
 import { parseCron } from './parse-cron';
 import { parseDuration } from './parse-duration';
@@ -77,7 +78,7 @@ export class HandoffEnv {
   HH_RETRY_CONCURRENCY?: string;
 
   @IsOptional()
-  @HandoffVariable('replayBatchBytes', parsePositiveSize, DEFAULTS.replayBatchBytes)
+  @HandoffVariable('replayBatchBytes', parseBatchSize, DEFAULTS.replayBatchBytes)
   HH_REPLAY_BATCH_BYTES?: string;
 
   @IsOptional()

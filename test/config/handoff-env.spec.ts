@@ -189,8 +189,11 @@ describe('validateHandoffEnv', () => {
       [
         ['4MiB', 4 * MiB],
         ['65536', 65536],
+        ['256MiB', 256 * MiB],
       ],
-      ['0', 'max'],
+      // A batch is read whole into memory (twice, with the read-ahead): 100GiB would read a
+      // whole backlog at once and crash the process on every start.
+      ['0', 'max', '257MiB', '100GiB'],
     ],
     [
       'HH_PORT',
