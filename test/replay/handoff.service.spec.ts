@@ -314,6 +314,28 @@ describe('HandoffService', () => {
     });
   });
 
+  it('skips a purge tick while the previous purge still runs, so frequent ticks cannot pile up', async () => {
+    const { service, registry } = await boot();
+    service.pause('n1');
+    await service.enqueue('n1', buf('h v=1'));
+    sink.mode = { kind: 'hang' };
+    // The send hangs with the node's lock held: a purge started now waits for it.
+    const replay = service.replayNow('n1');
+    await sink.waitForRequests(1);
+    const purge = jest.spyOn(service, 'purgeOldData');
+    const job = registry.getCronJob(PURGE_CRON_NAME);
+    await job.fireOnTick();
+    await job.fireOnTick();
+    expect(purge).toHaveBeenCalledTimes(1);
+
+    await sink.stop();
+    await expect(replay).rejects.toThrow();
+    await purge.mock.results[0].value;
+    await job.fireOnTick();
+    expect(purge).toHaveBeenCalledTimes(2);
+    await purge.mock.results[1].value;
+  });
+
   it('replays at most retryConcurrency nodes at once', async () => {
     let active = 0;
     let peak = 0;

@@ -81,6 +81,7 @@ export class HandoffService
   private started: Promise<void> | undefined;
   private scheduling = false;
   private stopping = false;
+  private purging = false;
 
   constructor(
     @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
@@ -515,10 +516,16 @@ export class HandoffService
   }
 
   private async runPurgeJob(): Promise<void> {
+    // A tick while the last purge still waits for a node's lock (a send hanging up to the write
+    // timeout, a slow disk) is skipped: with a frequent cron, purges would otherwise pile up.
+    if (this.purging) return;
+    this.purging = true;
     try {
       await this.purgeOldData();
     } catch (err) {
       this.logger.error(`age purge failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.purging = false;
     }
   }
 
