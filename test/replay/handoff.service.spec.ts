@@ -263,6 +263,20 @@ describe('HandoffService', () => {
     await expect(service.addNode('../x', sink.url)).rejects.toBeInstanceOf(InvalidNodeIdError);
   });
 
+  it('adds a node once when two callers add it at the same time; the other gets DuplicateNodeError', async () => {
+    const { service } = await boot();
+    const results = await Promise.allSettled([
+      service.addNode('late', sink.url),
+      service.addNode('late', sink.url),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'ERR_DUPLICATE_NODE' });
+    await service.enqueue('late', buf('l v=1'));
+    await sink.waitForLines(1);
+    expect(sink.lines()).toEqual(['l v=1']);
+  });
+
   describe('inactive nodes (queue directories of nodes no longer configured)', () => {
     it('drains a removed node to its last URL, then deletes its directory', async () => {
       const lines = ['r1 v=1', 'r2 v=2', 'r3 v=3'];

@@ -82,6 +82,8 @@ export class HandoffService
   private scheduling = false;
   private stopping = false;
   private purging = false;
+  /** Ids whose addNode is opening their queue. */
+  private readonly adding = new Set<string>();
 
   constructor(
     @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
@@ -244,7 +246,22 @@ export class HandoffService
       await existing.retirement?.catch(() => undefined);
       existing = this.entries.get(id);
     }
-    if (existing?.configured) throw new DuplicateNodeError(id);
+    // A second add of the same id while the first opens its queue would re-point the shared
+    // client at its URL and then fail on the directory lock: it is a duplicate.
+    if (existing?.configured || this.adding.has(id)) throw new DuplicateNodeError(id);
+    this.adding.add(id);
+    try {
+      await this.attachNode(id, target, existing);
+    } finally {
+      this.adding.delete(id);
+    }
+  }
+
+  private async attachNode(
+    id: string,
+    target: string | NodeClient,
+    existing: NodeEntry | undefined,
+  ): Promise<void> {
     const url = typeof target === 'string' ? target : undefined;
     const client = typeof target === 'string' ? this.routeTo(id, target) : target;
     if (existing) {
