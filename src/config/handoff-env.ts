@@ -17,6 +17,7 @@ import { parseRatio } from './parse-ratio';
 import { parseSegmentSize } from './parse-segment-size';
 import { parseSize } from './parse-size';
 import { parseText } from './parse-text';
+import { parseTimerDuration } from './parse-timer-duration';
 
 const parsePositiveSize = positive(parseSize);
 const parsePositiveDuration = positive(parseDuration);
@@ -54,11 +55,11 @@ export class HandoffEnv {
   HH_RETRY_RATE_LIMIT?: string;
 
   @IsOptional()
-  @HandoffVariable('retryIntervalMs', parsePositiveDuration, DEFAULTS.retryIntervalMs)
+  @HandoffVariable('retryIntervalMs', parseTimerDuration, DEFAULTS.retryIntervalMs)
   HH_RETRY_INTERVAL?: string;
 
   @IsOptional()
-  @HandoffVariable('retryMaxIntervalMs', parsePositiveDuration, DEFAULTS.retryMaxIntervalMs)
+  @HandoffVariable('retryMaxIntervalMs', parseTimerDuration, DEFAULTS.retryMaxIntervalMs)
   HH_RETRY_MAX_INTERVAL?: string;
 
   @IsOptional()
@@ -70,7 +71,7 @@ export class HandoffEnv {
   HH_FSYNC?: string;
 
   @IsOptional()
-  @HandoffVariable('fsyncIntervalMs', parsePositiveDuration, DEFAULTS.fsyncIntervalMs)
+  @HandoffVariable('fsyncIntervalMs', parseTimerDuration, DEFAULTS.fsyncIntervalMs)
   HH_FSYNC_INTERVAL?: string;
 
   @IsOptional()
@@ -98,7 +99,7 @@ export class HandoffEnv {
   HH_MAX_BODY_SIZE?: string;
 
   @IsOptional()
-  @HandoffVariable('writeTimeoutMs', parsePositiveDuration, DEFAULTS.writeTimeoutMs)
+  @HandoffVariable('writeTimeoutMs', parseTimerDuration, DEFAULTS.writeTimeoutMs)
   HH_WRITE_TIMEOUT?: string;
 
   @IsOptional()

@@ -134,7 +134,8 @@ describe('validateHandoffEnv', () => {
         ['50ms', 50],
         ['1s', 1000],
       ],
-      ['0', 'soon', '-1s'],
+      // Past 2^31-1 ms (24.8 days) Node fires a timer after 1 ms: a hot loop, not a long wait.
+      ['0', 'soon', '-1s', '30d'],
     ],
     [
       'HH_RETRY_MAX_INTERVAL',
@@ -142,8 +143,9 @@ describe('validateHandoffEnv', () => {
       [
         ['1m', 60_000],
         ['30000', 30_000],
+        ['24d', 24 * 86_400_000],
       ],
-      ['0', '1y'],
+      ['0', '1y', '30d', '2147483648'],
     ],
     [
       'HH_PURGE_CRON',
@@ -172,7 +174,7 @@ describe('validateHandoffEnv', () => {
         ['1s', 1000],
         ['5ms', 5],
       ],
-      ['0', 'often'],
+      ['0', 'often', '30d'],
     ],
     [
       'HH_RETRY_CONCURRENCY',
@@ -231,7 +233,7 @@ describe('validateHandoffEnv', () => {
         ['30s', 30_000],
         ['1500', 1500],
       ],
-      ['0', '30 s'],
+      ['0', '30 s', '30d'],
     ],
     [
       'HH_WRITE_CONSISTENCY',
