@@ -64,11 +64,13 @@ class RecordingHandoff {
   }
   node(id: string): NodeStatus {
     const s = this.statuses.get(id);
-    if (!s) throw new Error(`unknown ${id}`);
+    if (!s) throw new UnknownNodeError(id);
     return s;
   }
   pause(id: string): void {
     this.calls.push(`pause ${id}`);
+    // A removed node's directory deleted between the route's id check and the call.
+    if (this.removeOnPause) this.statuses.delete(id);
     this.statuses.set(id, { ...this.node(id), state: 'paused' });
   }
   resume(id: string): void {
@@ -88,6 +90,7 @@ class RecordingHandoff {
     this.calls.push(`deadLetters ${id} ${limit}`);
     return this.letters.slice(0, limit ?? this.letters.length);
   }
+  removeOnPause = false;
   /** What the next purge or requeue rejects with, as the real service would. */
   failure: Error | undefined;
   async requeueDeadLetters(id: string): Promise<number> {
@@ -225,6 +228,12 @@ describe('the operator routes under /hh/nodes', () => {
     handoff.failure = new QueueFullError('/data/hh/a', 1000);
     const res = await http().post('/hh/nodes/a/dead-letters/requeue').expect(503);
     expect(res.body.error).toMatch(/requeue of node a failed: .*full/);
+  });
+
+  it('answers 404 when the node is removed between the id check and the answer', async () => {
+    handoff.removeOnPause = true;
+    const res = await http().post('/hh/nodes/a/pause').expect(404);
+    expect(res.body.error).toMatch(/unknown node "a"/);
   });
 
   it('answers 404 when the node is removed while a purge waits for its queue', async () => {

@@ -6,6 +6,7 @@ import {
   Param,
   Post,
   Query,
+  UseFilters,
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
@@ -17,6 +18,7 @@ import { DeadLettersQueryDto } from './dto/dead-letters-query.dto';
 import { PurgeQueryDto } from './dto/purge-query.dto';
 import { KnownNodePipe } from './known-node.pipe';
 import { operatorError } from './operator-error';
+import { UnknownNodeFilter } from './unknown-node.filter';
 
 export interface NodeListResponse {
   nodes: NodeStatus[];
@@ -49,6 +51,7 @@ export interface RequeueResponse {
 @Controller('hh/nodes')
 @UseGuards(RelayAuthGuard)
 @UsePipes(adminValidationPipe())
+@UseFilters(UnknownNodeFilter)
 export class AdminController {
   constructor(private readonly handoff: HandoffService) {}
 
