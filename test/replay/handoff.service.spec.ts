@@ -8,6 +8,7 @@ import { QueueFailedError, QueueFullError } from '../../src/modules/queue/errors
 import {
   InvalidNodeIdError,
   NodeUnreachableError,
+  ReplayClosedError,
   UnknownNodeError,
 } from '../../src/modules/replay/errors';
 import {
@@ -275,6 +276,17 @@ describe('HandoffService', () => {
     await service.enqueue('late', buf('l v=1'));
     await sink.waitForLines(1);
     expect(sink.lines()).toEqual(['l v=1']);
+  });
+
+  it('closes the queue of a node being added when shutdown begins, and refuses adds after it', async () => {
+    const { service } = await boot();
+    const adding = service.addNode('late', sink.url);
+    await moduleRef!.close();
+    moduleRef = undefined;
+    await adding.catch(() => undefined);
+    if (service.hasNode('late')) expect(service.queueOf('late').isOpen()).toBe(false);
+    await expect(service.addNode('later', sink.url)).rejects.toBeInstanceOf(ReplayClosedError);
+    expect(service.hasNode('later')).toBe(false);
   });
 
   describe('inactive nodes (queue directories of nodes no longer configured)', () => {

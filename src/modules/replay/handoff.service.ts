@@ -82,8 +82,8 @@ export class HandoffService
   private scheduling = false;
   private stopping = false;
   private purging = false;
-  /** Ids whose addNode is opening their queue. */
-  private readonly adding = new Set<string>();
+  /** Adds in progress by id: shutdown waits for them, so no queue opens after it closed all. */
+  private readonly adding = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
@@ -132,6 +132,7 @@ export class HandoffService
   async onApplicationShutdown(): Promise<void> {
     this.stopTimers();
     await this.started?.catch(() => undefined);
+    await Promise.allSettled(this.adding.values());
     const errors: unknown[] = [];
     await Promise.all(
       [...this.entries.values()].map((e) => e.replayer.close().catch((err) => errors.push(err))),
@@ -249,9 +250,11 @@ export class HandoffService
     // A second add of the same id while the first opens its queue would re-point the shared
     // client at its URL and then fail on the directory lock: it is a duplicate.
     if (existing?.configured || this.adding.has(id)) throw new DuplicateNodeError(id);
-    this.adding.add(id);
+    if (this.stopping) throw new ReplayClosedError('hand-off service is shutting down');
+    const attached = this.attachNode(id, target, existing);
+    this.adding.set(id, attached);
     try {
-      await this.attachNode(id, target, existing);
+      await attached;
     } finally {
       this.adding.delete(id);
     }
