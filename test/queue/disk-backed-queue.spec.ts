@@ -207,6 +207,14 @@ describe('DiskBackedQueue basics', () => {
     expect(reopened.corruptCount()).toBe(0);
   });
 
+  it('says the largest entry it takes: that size appends, one byte more is SegmentFullError', async () => {
+    const q = await fx.open({ maxSegmentSize: 4096 });
+    const max = q.maxEntrySize();
+    await q.append(Buffer.alloc(max, 1));
+    await expect(q.append(Buffer.alloc(max + 1, 2))).rejects.toBeInstanceOf(SegmentFullError);
+    expect((await q.current())?.length).toBe(max);
+  });
+
   it('refuses a fractional advance and moves nothing', async () => {
     const q = await fx.open();
     for (const s of ['a', 'b', 'c']) await q.append(buf(s));

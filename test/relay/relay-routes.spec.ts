@@ -249,6 +249,71 @@ describe('relay routes (through a real socket)', () => {
     });
   });
 
+  describe('writes larger than a queue segment', () => {
+    const SEGMENT = 64 * 1024;
+    const body = (n: number) =>
+      Array.from({ length: n }, (_, i) => `cpu,host=server-${i % 50} user=${i}.5 ${1000 + i}`)
+        .join('\n')
+        .concat('\n');
+
+    beforeEach(async () => {
+      relay = await startRelay(nodes(), { maxSegmentSize: SEGMENT, maxBodySize: 4_000_000 });
+      b.responder = (_req, res) => res.writeHead(503).end();
+    });
+
+    async function replayed(): Promise<string> {
+      b.responder = (_req, res) => res.writeHead(204).end();
+      const refused = b.writes.length;
+      await relay.handoff.replayNow('b');
+      return b.writes
+        .slice(refused)
+        .map((w) => w.text)
+        .join('');
+    }
+
+    it('hands a body larger than a segment off in pieces cut at line ends, replayed whole', async () => {
+      const text = body(8000); // ~350 KB: several 64 KiB segments
+      expect(text.length).toBeGreaterThan(4 * SEGMENT);
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send(text)
+        .expect(204);
+      expect(relay.handoff.backlog('b').entries).toBeGreaterThan(4);
+      expect(await replayed()).toBe(text);
+      expect(relay.handoff.backlog('b').entries).toBe(0);
+    });
+
+    it('hands a gzip body larger than a segment off inflated, in pieces, replayed whole', async () => {
+      // Values that barely compress, so the gzip body itself is larger than a segment.
+      let x = 12345;
+      const noisy = Array.from({ length: 8000 }, (_, i) => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return `cpu,host=server-${i % 50} user=${x},sys=${x % 9973} ${1000 + i}`;
+      });
+      const text = noisy.join('\n') + '\n';
+      const zipped = gzipSync(text);
+      expect(zipped.length).toBeGreaterThan(SEGMENT);
+      await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .set('content-encoding', 'gzip')
+        .send(zipped)
+        .expect(204);
+      expect(await replayed()).toBe(text);
+    });
+
+    it('answers 503 naming the node when one line alone is larger than a segment', async () => {
+      const res = await request(relay.url)
+        .post('/write?db=d')
+        .set('content-type', 'text/plain')
+        .send(`big v="${'x'.repeat(SEGMENT)}" 1\n`)
+        .expect(503);
+      expect(res.body.error).toMatch(/node b: ERR_SEGMENT_FULL/);
+      expect(relay.handoff.backlog('b').entries).toBe(0);
+    });
+  });
+
   describe('live write timeout', () => {
     it('hands the copy off when a node does not answer within HH_WRITE_TIMEOUT', async () => {
       relay = await startRelay(nodes(), { writeTimeoutMs: 200 });

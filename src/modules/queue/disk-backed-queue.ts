@@ -397,6 +397,11 @@ export class DiskBackedQueue {
 
   // ---------------------------------------------------------------- append
 
+  /** The largest payload `append` takes: a segment holds the entry and its seal. */
+  maxEntrySize(): number {
+    return this.maxSegmentSize - SEAL_SIZE - recordSize(0);
+  }
+
   append(payload: Uint8Array): Promise<void> {
     try {
       this.assertOpen();

@@ -21,8 +21,13 @@ export function contentEncodingOf(
  * client could have been told. The gzip bytes themselves are what is forwarded and stored.
  */
 export async function checkGzipBody(body: Buffer, limit: number): Promise<void> {
+  await inflateBody(body, limit);
+}
+
+/** A gzip body inflated, to at most `limit` bytes; BadWriteBodyError (413 or 400) otherwise. */
+export async function inflateBody(body: Buffer, limit: number): Promise<Buffer> {
   try {
-    await gunzip(body, { maxOutputLength: limit });
+    return await gunzip(body, { maxOutputLength: limit });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new BadWriteBodyError(`request body too large: inflates past ${limit} bytes`, 413);

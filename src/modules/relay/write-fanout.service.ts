@@ -9,6 +9,8 @@ import { RELAY_NODE_CLIENT } from './relay.constants';
 import { encodeEnvelope } from './write-envelope';
 import type { ContentEncoding, WriteTarget } from './write-target';
 import { verdictOf, type NodeOutcome, type WriteVerdict } from './write-verdict';
+import { splitLines } from './split-lines';
+import { inflateBody } from './write-body';
 
 export interface RelayWrite {
   target: WriteTarget;
@@ -56,7 +58,7 @@ export class WriteFanoutService {
     write: RelayWrite,
     envelopeOf: () => Buffer,
   ): Promise<NodeOutcome> {
-    if (this.handoff.isBacklogged(node)) return this.handOff(node, envelopeOf, 'backlogged');
+    if (this.handoff.isBacklogged(node)) return this.handOff(node, write, envelopeOf, 'backlogged');
     try {
       await this.client.sendLive(node, write.target, write.body, write.encoding);
     } catch (err) {
@@ -80,7 +82,7 @@ export class WriteFanoutService {
         this.failing.add(node);
         this.logger.warn({ msg: 'live write failed, handing off', node, reason });
       }
-      return this.handOff(node, envelopeOf, reason);
+      return this.handOff(node, write, envelopeOf, reason);
     }
     if (this.failing.delete(node)) this.logger.log({ msg: 'live writes flowing again', node });
     return { node, kind: 'delivered' };
@@ -88,11 +90,14 @@ export class WriteFanoutService {
 
   private async handOff(
     node: string,
+    write: RelayWrite,
     envelopeOf: () => Buffer,
     reason: string,
   ): Promise<NodeOutcome> {
     try {
-      await this.handoff.enqueue(node, envelopeOf());
+      for (const entry of await this.entriesFor(node, write, envelopeOf)) {
+        await this.handoff.enqueue(node, entry);
+      }
       return { node, kind: 'handed-off', reason };
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -100,5 +105,30 @@ export class WriteFanoutService {
       this.logger.error({ msg: 'hand-off not stored', node, code, reason: message });
       return { node, kind: 'failed', reason: code ? `${code}: ${message}` : message, code };
     }
+  }
+
+  /**
+   * The queue entries of one hand-off: the envelope as the client sent it when it fits a queue
+   * segment; otherwise the body (inflated when gzip) cut at line ends into envelopes that each
+   * fit (HH_MAX_BODY_SIZE may be larger than HH_MAX_SEGMENT_SIZE). A single line too large for
+   * a segment cannot be cut: the envelope is returned whole and its append says why it failed.
+   */
+  private async entriesFor(
+    node: string,
+    write: RelayWrite,
+    envelopeOf: () => Buffer,
+  ): Promise<Buffer[]> {
+    const envelope = envelopeOf();
+    const limit = this.handoff.queueOf(node).maxEntrySize();
+    if (envelope.length <= limit) return [envelope];
+    const target = { ...write.target, encoding: 'identity' as const };
+    const headerBytes = encodeEnvelope({ ...target, body: Buffer.alloc(0) }).length;
+    const body =
+      write.encoding === 'gzip'
+        ? await inflateBody(write.body, this.config.maxBodySize)
+        : write.body;
+    const pieces = splitLines(body, limit - headerBytes);
+    if (!pieces) return [envelope];
+    return pieces.map((piece) => encodeEnvelope({ ...target, body: piece }));
   }
 }
