@@ -3,10 +3,11 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import type { NodeConfig } from '../../config/handoff-config.interface';
 import type { NodeClient } from '../replay/node-client.interface';
-import { PermanentWriteError, TransientWriteError } from '../replay/errors';
+import { NodeTimeoutError, PermanentWriteError, TransientWriteError } from '../replay/errors';
+import { isTransientStatus } from '../replay/http-node-client';
 import { BadEnvelopeError, UnknownRelayNodeError } from './errors';
 import { everyLineTimestamped } from './line-timestamps';
-import { keepAliveAgent, NodeTimeoutError, requestNode, type NodeAnswer } from './node-request';
+import { keepAliveAgent, requestNode, type NodeAnswer } from './node-request';
 import { decodeEnvelope, type WriteEnvelope } from './write-envelope';
 import { sameTarget, writeQuery, type ContentEncoding, type WriteTarget } from './write-target';
 
@@ -181,10 +182,8 @@ function throwForStatus(nodeId: string, answer: NodeAnswer, delivered: number): 
   const { status, body } = answer;
   if (status >= 200 && status < 300) return;
   const reason = `node ${nodeId} answered ${status}${body ? `: ${body.trim()}` : ''}`;
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    throw new PermanentWriteError(reason, delivered, status, body);
-  }
-  throw new TransientWriteError(reason, delivered, status);
+  if (isTransientStatus(status)) throw new TransientWriteError(reason, delivered, status);
+  throw new PermanentWriteError(reason, delivered, status, body);
 }
 
 /** Decodes entries up to the first bad one; entries behind a bad one wait for the next batch. */

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { NodeTimeoutError } from '../replay/errors';
 
 /** What a node answered: status, headers and the start of its body (enough for an error). */
 export interface NodeAnswer {
@@ -20,15 +21,6 @@ export interface NodeRequest {
 /** The longest node answer kept: an error excerpt, never a whole response. */
 const MAX_ANSWER_BYTES = 4096;
 
-/** Raised when the node does not answer within the timeout; the socket is destroyed. */
-export class NodeTimeoutError extends Error {
-  readonly code = 'ERR_NODE_TIMEOUT';
-  constructor(timeoutMs: number) {
-    super(`node did not answer within ${timeoutMs} ms`);
-    this.name = 'NodeTimeoutError';
-  }
-}
-
 /** A keep-alive agent for one node: replay and live writes reuse the same warm sockets. */
 export function keepAliveAgent(url: URL, maxSockets = 64): http.Agent {
   const options = { keepAlive: true, maxSockets, scheduling: 'lifo' as const };
@@ -37,7 +29,7 @@ export function keepAliveAgent(url: URL, maxSockets = 64): http.Agent {
 
 /**
  * One request to a node; resolves with its answer (any status), rejects on network errors and
- * on the timeout, which covers the whole exchange (connect, upload, answer).
+ * with NodeTimeoutError on the timeout, which covers the whole exchange (connect, upload, answer).
  */
 export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
   const parts = req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body];
@@ -84,7 +76,7 @@ export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
       },
     );
     const timer = setTimeout(() => {
-      const err = new NodeTimeoutError(req.timeoutMs);
+      const err = new NodeTimeoutError(`node did not answer within ${req.timeoutMs} ms`);
       finish(err);
       request.destroy(err);
     }, req.timeoutMs);
