@@ -85,6 +85,23 @@ export class FaultyFs implements QueueFileSystem {
 /** Decides the fate of one segment write: `call` counts them from 0, `write` does the real one. */
 export type WriteGate = (call: number, write: () => Promise<void>) => Promise<void>;
 
+/** How a test answers one segment write instead of the real handle (`fh` does the real one). */
+export type SegmentWritev = (
+  fh: QueueFileHandle,
+  bufs: Buffer[],
+  pos: number,
+) => Promise<{ bytesWritten: number }>;
+
+/** Routes the writes to segment files of queues opened on `fs` from now on through `writev`. */
+export function interceptSegmentWrites(fs: FaultyFs, writev: SegmentWritev): void {
+  const realOpen = fs.open.bind(fs);
+  fs.open = async (path, flags) => {
+    const fh = await realOpen(path, flags);
+    if (!path.endsWith('.seg')) return fh;
+    return { ...fh, writev: (bufs, pos) => writev(fh, bufs, pos) };
+  };
+}
+
 /**
  * Routes the segment writes of queues opened on `fs` from now on through a gate, so a test can
  * hold one write until the next has started, fail it, or let it land. Returns the setter; each
@@ -93,22 +110,14 @@ export type WriteGate = (call: number, write: () => Promise<void>) => Promise<vo
 export function gateSegmentWrites(fs: FaultyFs): (gate: WriteGate | null) => void {
   let gate: WriteGate | null = null;
   let calls = 0;
-  const realOpen = fs.open.bind(fs);
-  fs.open = async (path, flags) => {
-    const fh = await realOpen(path, flags);
-    if (!path.endsWith('.seg')) return fh;
-    return {
-      ...fh,
-      writev: async (bufs, pos) => {
-        if (!gate) return fh.writev(bufs, pos);
-        const bytes = bufs.reduce((n, b) => n + b.length, 0);
-        await gate(calls++, async () => {
-          await fh.writev(bufs, pos);
-        });
-        return { bytesWritten: bytes };
-      },
-    };
-  };
+  interceptSegmentWrites(fs, async (fh, bufs, pos) => {
+    if (!gate) return fh.writev(bufs, pos);
+    const bytes = bufs.reduce((n, b) => n + b.length, 0);
+    await gate(calls++, async () => {
+      await fh.writev(bufs, pos);
+    });
+    return { bytesWritten: bytes };
+  });
   return (g) => {
     gate = g;
     calls = 0;

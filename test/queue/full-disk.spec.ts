@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DiskBackedQueue, QueueFullError, type QueueFileSystem } from '../../src/modules/queue';
-import { errno, FaultyFs } from './faulty-fs';
+import { errno, FaultyFs, interceptSegmentWrites } from './faulty-fs';
 
 const run = promisify(execFile);
 const DISK = 256 * 1024;
@@ -29,20 +29,12 @@ async function fullDisk(
   } catch {
     const fs = new FaultyFs();
     let used = 0;
-    const realOpen = fs.open.bind(fs);
-    fs.open = async (path, flags) => {
-      const fh = await realOpen(path, flags);
-      if (!path.endsWith('.seg')) return fh;
-      return {
-        ...fh,
-        writev: async (bufs, pos) => {
-          const n = bufs.reduce((a, b) => a + b.length, 0);
-          if (used + n > DISK) throw errno('ENOSPC');
-          used += n;
-          return fh.writev(bufs, pos);
-        },
-      };
-    };
+    interceptSegmentWrites(fs, async (fh, bufs, pos) => {
+      const n = bufs.reduce((a, b) => a + b.length, 0);
+      if (used + n > DISK) throw errno('ENOSPC');
+      used += n;
+      return fh.writev(bufs, pos);
+    });
     return { dir: join(mnt, 'q'), fs, real: false, release: async () => undefined };
   }
 }

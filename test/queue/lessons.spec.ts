@@ -6,7 +6,7 @@ import {
   SEAL_SIZE,
   segmentFileName,
 } from '../../src/modules/queue/segment-format';
-import { errno, FaultyFs, gateSegmentWrites } from './faulty-fs';
+import { errno, FaultyFs, gateSegmentWrites, interceptSegmentWrites } from './faulty-fs';
 import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 /** "Lessons from the anchors" (ARCHITECTURE.md): each field bug of the Go queue, as a regression test. */
@@ -37,22 +37,14 @@ describe('lessons from the anchors', () => {
       const q = await fx.open({ fs });
       await q.append(buf('first'));
       let calls = 0;
-      const realOpen = fs.open.bind(fs);
       // A write that lands a few bytes and then fails, as a disk filling up mid-write does.
-      fs.open = async (path, flags) => {
-        const fh = await realOpen(path, flags);
-        if (!path.endsWith('.seg')) return fh;
-        return {
-          ...fh,
-          writev: async (bufs, pos) => {
-            if (calls++ === 0) {
-              await fh.writev([bufs[0].subarray(0, 7)], pos);
-              throw errno('ENOSPC');
-            }
-            return fh.writev(bufs, pos);
-          },
-        };
-      };
+      interceptSegmentWrites(fs, async (fh, bufs, pos) => {
+        if (calls++ === 0) {
+          await fh.writev([bufs[0].subarray(0, 7)], pos);
+          throw errno('ENOSPC');
+        }
+        return fh.writev(bufs, pos);
+      });
       await q.close();
       await q.open();
       await expect(q.append(buf('torn'))).rejects.toMatchObject({ code: 'ENOSPC' });
