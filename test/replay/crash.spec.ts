@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
-import { ChildRunner } from './support/child-runner';
+import { LineChild } from '../support/line-child';
 import { makeTempDir, removeDir } from './support/temp-dir';
 import { TestSink } from './support/test-sink';
 
@@ -18,7 +18,7 @@ const linesOf = (body: Buffer) =>
 describe('a replaying process killed mid-drain', () => {
   let dir: string;
   let sink: TestSink;
-  let child: ChildRunner | undefined;
+  let child: LineChild | undefined;
 
   beforeEach(async () => {
     dir = await makeTempDir();
@@ -39,8 +39,8 @@ describe('a replaying process killed mid-drain', () => {
   /** Runs the child until `stop` resolves, then SIGKILLs it; returns the bodies it got through. */
   async function runUntilKilled(stop: () => Promise<void>): Promise<Buffer[]> {
     const before = sink.accepted.length;
-    child = new ChildRunner(CHILD, [dir, sink.url, String(BATCH_BYTES)]);
-    await child.until('OPEN');
+    child = new LineChild([CHILD, dir, sink.url, String(BATCH_BYTES)]);
+    await child.untilLine('OPEN');
     await stop();
     await child.kill();
     expect(child.lines.filter((l) => l.startsWith('E '))).toEqual([]);
@@ -65,8 +65,8 @@ describe('a replaying process killed mid-drain', () => {
 
     // Restart: drains to the end.
     const before3 = sink.accepted.length;
-    child = new ChildRunner(CHILD, [dir, sink.url, String(BATCH_BYTES)]);
-    await child.until('DONE');
+    child = new LineChild([CHILD, dir, sink.url, String(BATCH_BYTES)]);
+    await child.untilLine('DONE');
     await child.exited;
     const round3 = sink.accepted.slice(before3);
 
