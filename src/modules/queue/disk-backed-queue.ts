@@ -798,16 +798,9 @@ export class DiskBackedQueue {
       const out: Buffer[] = [];
       // The backlog counts every entry a walk can find (or more, when corruption ate some).
       if (skip > 0 && skip >= this.unreadEntries) return out;
-      const start = this.nearestMemo(skip);
-      const cur = start ? { ...start.cursor } : this.cursorAtHead();
-      let walked = start ? start.count : 0;
-      let nextTime = start && walked === skip ? start.nextTime : null;
-      while (walked < skip) {
-        let reader = this.stepSync(cur);
-        if (reader === undefined) reader = await this.step(cur);
-        if (!reader) break;
-        walked++;
-      }
+      const walk = await this.walkFromHead(skip);
+      const { cur, walked } = walk;
+      let nextTime = walk.nextTime;
       if (walked < skip) {
         this.rememberWalk({ count: walked, cursor: cur, nextTime: null });
         await this.trimReaders(cur.segment);
@@ -853,6 +846,26 @@ export class DiskBackedQueue {
   }
 
   /** The remembered walk reaching farthest without passing `n` entries, if any is current. */
+  /**
+   * A cursor `n` entries past the head (fewer at the end), walked from the nearest remembered
+   * walk; `nextTime` is the append time of the entry after it when a walk knew it.
+   */
+  private async walkFromHead(
+    n: number,
+  ): Promise<{ cur: Cursor; walked: number; nextTime: number | null }> {
+    const memo = this.nearestMemo(n);
+    const cur = memo ? { ...memo.cursor } : this.cursorAtHead();
+    let walked = memo ? memo.count : 0;
+    const nextTime = memo && walked === n ? memo.nextTime : null;
+    while (walked < n) {
+      let reader = this.stepSync(cur);
+      if (reader === undefined) reader = await this.step(cur);
+      if (!reader) break;
+      walked++;
+    }
+    return { cur, walked, nextTime };
+  }
+
   private nearestMemo(n: number): PeekMemo | null {
     if (this.memoVersion !== this.headVersion) this.peekMemos = [];
     let best: PeekMemo | null = null;
@@ -884,17 +897,8 @@ export class DiskBackedQueue {
     return this.exclusive(async () => {
       if (this.failure) throw this.failure;
       if (n <= 0) return;
-      const memo = this.nearestMemo(n);
       const farther = this.peekMemos.filter((m) => m.count > n);
-      const cur = memo ? { ...memo.cursor } : this.cursorAtHead();
-      let moved = memo ? memo.count : 0;
-      const nextTime = memo && moved === n ? memo.nextTime : null;
-      while (moved < n) {
-        let reader = this.stepSync(cur);
-        if (reader === undefined) reader = await this.step(cur);
-        if (!reader) break;
-        moved++;
-      }
+      const { cur, walked: moved, nextTime } = await this.walkFromHead(n);
       if (moved === 0 && cur.segment === this.head.segment && cur.offset === this.head.offset)
         return;
       await this.commit(cur, moved, false, nextTime);
