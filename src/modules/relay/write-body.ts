@@ -16,15 +16,11 @@ export function contentEncodingOf(
 }
 
 /**
- * Checks that a gzip body inflates, to at most `limit` bytes, before it is acknowledged: a body
- * that cannot would otherwise be handed off, acknowledged, and dead-lettered long after the
- * client could have been told. The gzip bytes themselves are what is forwarded and stored.
+ * A gzip body inflated, to at most `limit` bytes; BadWriteBodyError (413 or 400) otherwise. The
+ * relay checks every gzip write with it before acknowledging: a body that does not inflate would
+ * otherwise be handed off, acknowledged, and dead-lettered long after the client could be told.
+ * The gzip bytes are what is forwarded and stored (a hand-off cut into pieces stores them inflated).
  */
-export async function checkGzipBody(body: Buffer, limit: number): Promise<void> {
-  await inflateBody(body, limit);
-}
-
-/** A gzip body inflated, to at most `limit` bytes; BadWriteBodyError (413 or 400) otherwise. */
 export async function inflateBody(body: Buffer, limit: number): Promise<Buffer> {
   try {
     return await gunzip(body, { maxOutputLength: limit });

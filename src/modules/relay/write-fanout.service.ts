@@ -17,6 +17,8 @@ export interface RelayWrite {
   /** The body as the client sent it (gzipped when `encoding` is gzip). */
   body: Buffer;
   encoding: ContentEncoding;
+  /** A gzip body inflated (the controller inflates it to check it): what a split hand-off cuts. */
+  inflated?: Buffer;
   consistency: WriteConsistency;
 }
 
@@ -125,7 +127,7 @@ export class WriteFanoutService {
     const headerBytes = encodeEnvelope({ ...target, body: Buffer.alloc(0) }).length;
     const body =
       write.encoding === 'gzip'
-        ? await inflateBody(write.body, this.config.maxBodySize)
+        ? (write.inflated ?? (await inflateBody(write.body, this.config.maxBodySize)))
         : write.body;
     const pieces = splitLines(body, limit - headerBytes);
     if (!pieces) return [envelope];

@@ -7,7 +7,7 @@ import { RelayAuthGuard } from './auth.guard';
 import { BadWriteBodyError } from './errors';
 import { InfluxHttpError } from './influx-error';
 import { OversizeBody, type RawBody } from './raw-body.parser';
-import { checkGzipBody, contentEncodingOf } from './write-body';
+import { contentEncodingOf, inflateBody } from './write-body';
 import { WriteFanoutService } from './write-fanout.service';
 import { PRECISIONS, type Precision } from './write-target';
 
@@ -55,9 +55,11 @@ export class WriteController {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
     // Nothing to write: InfluxDB answers 204 to an empty body, and nothing is handed off.
     if (bytes.length === 0) return;
+    let inflated: Buffer | undefined;
     if (encoding === 'gzip') {
+      // A gzip body must inflate within the limit before it is acknowledged (or handed off).
       try {
-        await checkGzipBody(bytes, this.config.maxBodySize);
+        inflated = await inflateBody(bytes, this.config.maxBodySize);
       } catch (err) {
         if (err instanceof BadWriteBodyError) throw new InfluxHttpError(err.status, err.message);
         throw err;
@@ -67,6 +69,7 @@ export class WriteController {
       target: { db, rp: text(query.rp) ?? '', precision: precision as Precision | '' },
       body: bytes,
       encoding,
+      inflated,
       consistency,
     });
     if (verdict.status !== 204)
