@@ -42,6 +42,13 @@ export class RawBodyParser implements OnModuleInit {
     fastify.addContentTypeParser(['*', 'text/plain'], raw);
     fastify.addContentTypeParser('application/json', structured(limit, parseJson));
     fastify.addContentTypeParser(FORM, structured(limit, parseForm));
+    // The influx 1.6 CLI sends `Content-Type:` with no value; Fastify refuses that as an invalid
+    // media type (415) before any parser runs. InfluxDB ignores the type: treat it as absent.
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      const type = request.headers['content-type'];
+      if (typeof type === 'string' && type.trim() === '') delete request.headers['content-type'];
+      done();
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { RelayAuthGuard } from './auth.guard';
+import { InfluxErrorFilter } from './influx-error.filter';
 import type { InfluxNodeClient } from './influx-node-client';
 import { PingController } from './ping.controller';
 import { QueryController } from './query.controller';
@@ -28,6 +30,7 @@ export class RelayModule {
       providers: [
         { provide: RELAY_NODE_CLIENT, useValue: options.client },
         RawBodyParser,
+        { provide: APP_FILTER, useClass: InfluxErrorFilter },
         RelayAuthGuard,
         WriteFanoutService,
         QueryProxyService,

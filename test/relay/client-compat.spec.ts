@@ -1,0 +1,88 @@
+import * as http from 'node:http';
+import { FakeInfluxNode } from './fake-influx-node';
+import { startRelay, type RunningRelay } from './relay-app';
+
+/** A raw HTTP exchange, so a test controls headers exactly (an empty Content-Type included). */
+export function rawRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('relay: what real InfluxDB clients send', () => {
+  let a: FakeInfluxNode;
+  let b: FakeInfluxNode;
+  let relay: RunningRelay;
+
+  beforeEach(async () => {
+    a = await new FakeInfluxNode().start();
+    b = await new FakeInfluxNode().start();
+    relay = await startRelay([
+      { id: 'a', url: a.url },
+      { id: 'b', url: b.url },
+    ]);
+  });
+
+  afterEach(async () => {
+    await relay.close();
+    await a.stop();
+    await b.stop();
+  });
+
+  it('takes a write with an empty Content-Type header and the CLI parameters (as influx 1.6 sends)', async () => {
+    const res = await rawRequest(
+      `${relay.url}/write?consistency=all&db=d&precision=ns&rp=`,
+      'POST',
+      { 'Content-Type': '' },
+      'm v=1 1',
+    );
+    expect(res.status).toBe(204);
+    for (const node of [a, b]) {
+      expect(node.writes.map((w) => w.text)).toEqual(['m v=1 1']);
+      expect(node.writes[0].query.toString()).toBe('db=d&precision=ns');
+    }
+  });
+
+  it('passes a query with an empty Content-Type header', async () => {
+    a.responder = (_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"results":[{"statement_id":0}]}');
+    const res = await rawRequest(
+      `${relay.url}/query`,
+      'POST',
+      { 'Content-Type': '' },
+      'q=SHOW+DATABASES',
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it('answers errors in InfluxDB JSON shape, never Nest shape', async () => {
+    for (const [method, path] of [
+      ['GET', '/write?db=d'],
+      ['POST', '/nowhere'],
+      ['DELETE', '/query'],
+    ]) {
+      const res = await rawRequest(`${relay.url}${path}`, method, {});
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(JSON.parse(res.body)).toEqual({ error: expect.any(String) });
+    }
+  });
+});
