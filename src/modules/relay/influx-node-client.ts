@@ -7,8 +7,9 @@ import { NodeTimeoutError, PermanentWriteError, TransientWriteError } from '../r
 import { isTransientStatus } from '../replay/http-node-client';
 import { BadEnvelopeError, UnknownRelayNodeError } from './errors';
 import { everyLineTimestamped } from './line-timestamps';
-import { keepAliveAgent, requestNode, type NodeAnswer } from './node-request';
-import { decodeEnvelope, type WriteEnvelope } from './write-envelope';
+import { keepAliveAgent, requestNode, type NodeAnswer, type NodeRequest } from './node-request';
+import { decodeRelayEntry, type RelayEntry, type StatementEnvelope } from './statement-envelope';
+import type { WriteEnvelope } from './write-envelope';
 import { sameTarget, writeQuery, type ContentEncoding, type WriteTarget } from './write-target';
 
 const gunzip = promisify(gunzipCallback);
@@ -89,11 +90,14 @@ export class InfluxNodeClient implements NodeClient {
   }
 
   async send(nodeId: string, entries: Buffer[]): Promise<void> {
-    const { envelopes, bad } = decodeAll(entries);
+    const { decoded, bad } = decodeAll(entries);
     let delivered = 0;
-    for (const group of groupByTarget(envelopes)) {
-      await this.sendGroup(nodeId, group, delivered);
-      delivered += group.length;
+    // A statement is a barrier: the writes before it are applied first, those after it next,
+    // and it is never merged with them (a CREATE DATABASE must precede the writes needing it).
+    for (const group of groupEntries(decoded)) {
+      if ('q' in group) await this.sendStatement(nodeId, group, delivered);
+      else await this.sendGroup(nodeId, group, delivered);
+      delivered += 'q' in group ? 1 : group.length;
     }
     if (bad) {
       throw new PermanentWriteError(
@@ -105,6 +109,42 @@ export class InfluxNodeClient implements NodeClient {
 
   async close(): Promise<void> {
     for (const endpoint of this.endpoints.values()) endpoint.agent.destroy();
+  }
+
+  /**
+   * Applies one handed-off statement through `POST /query` with the node's own credentials.
+   * A node that answers 2xx but reports an error for a statement (a database missing, a policy
+   * that conflicts) refuses it as surely as a 4xx: the entry is dead-lettered with the answer.
+   */
+  private async sendStatement(
+    nodeId: string,
+    statement: StatementEnvelope,
+    delivered: number,
+  ): Promise<void> {
+    const endpoint = this.endpoints.get(nodeId);
+    if (!endpoint) throw new UnknownRelayNodeError(nodeId);
+    const form = new URLSearchParams({ q: statement.q });
+    if (statement.db) form.set('db', statement.db);
+    if (statement.rp) form.set('rp', statement.rp);
+    if (statement.params) form.set('params', statement.params);
+    const answer = await this.exchange(nodeId, delivered, {
+      url: new URL('query', withTrailingSlash(endpoint.baseUrl)),
+      agent: endpoint.agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from(form.toString()),
+      timeoutMs: this.options.timeoutMs,
+    });
+    throwForStatus(nodeId, answer, delivered);
+    const error = statementError(answer.body);
+    if (error !== undefined) {
+      throw new PermanentWriteError(
+        `node ${nodeId} refused statement ${JSON.stringify(statement.q)}: ${error}`,
+        delivered,
+        answer.status,
+        answer.body,
+      );
+    }
   }
 
   private async sendGroup(nodeId: string, group: WriteEnvelope[], before: number): Promise<void> {
@@ -156,25 +196,33 @@ export class InfluxNodeClient implements NodeClient {
     if (!endpoint) throw new UnknownRelayNodeError(nodeId);
     const url = new URL(endpoint.writeUrl);
     url.search = writeQuery(target);
-    let answer: NodeAnswer;
+    const answer = await this.exchange(nodeId, delivered, {
+      url,
+      agent: endpoint.agent,
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        ...(encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+      },
+      body,
+      timeoutMs: this.options.timeoutMs,
+    });
+    throwForStatus(nodeId, answer, delivered);
+  }
+
+  /** One request; a network error or timeout becomes a TransientWriteError. */
+  private async exchange(
+    nodeId: string,
+    delivered: number,
+    request: NodeRequest,
+  ): Promise<NodeAnswer> {
     try {
-      answer = await requestNode({
-        url,
-        agent: endpoint.agent,
-        method: 'POST',
-        headers: {
-          'content-type': 'text/plain; charset=utf-8',
-          ...(encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
-        },
-        body,
-        timeoutMs: this.options.timeoutMs,
-      });
+      return await requestNode(request);
     } catch (err) {
       const reason =
         err instanceof NodeTimeoutError ? err.message : `network error: ${(err as Error).message}`;
-      throw new TransientWriteError(`write to node ${nodeId} failed: ${reason}`, delivered);
+      throw new TransientWriteError(`request to node ${nodeId} failed: ${reason}`, delivered);
     }
-    throwForStatus(nodeId, answer, delivered);
   }
 }
 
@@ -187,17 +235,49 @@ function throwForStatus(nodeId: string, answer: NodeAnswer, delivered: number): 
 }
 
 /** Decodes entries up to the first bad one; entries behind a bad one wait for the next batch. */
-function decodeAll(entries: Buffer[]): { envelopes: WriteEnvelope[]; bad?: BadEnvelopeError } {
-  const envelopes: WriteEnvelope[] = [];
+function decodeAll(entries: Buffer[]): { decoded: RelayEntry[]; bad?: BadEnvelopeError } {
+  const decoded: RelayEntry[] = [];
   for (const entry of entries) {
     try {
-      envelopes.push(decodeEnvelope(entry));
+      decoded.push(decodeRelayEntry(entry));
     } catch (err) {
-      if (err instanceof BadEnvelopeError) return { envelopes, bad: err };
+      if (err instanceof BadEnvelopeError) return { decoded, bad: err };
       throw err;
     }
   }
-  return { envelopes };
+  return { decoded };
+}
+
+/** Runs of writes with one target, and each statement alone; order is never changed. */
+function groupEntries(entries: RelayEntry[]): (WriteEnvelope[] | StatementEnvelope)[] {
+  const groups: (WriteEnvelope[] | StatementEnvelope)[] = [];
+  let writes: WriteEnvelope[] = [];
+  const flush = () => {
+    groups.push(...groupByTarget(writes));
+    writes = [];
+  };
+  for (const entry of entries) {
+    if (entry.kind === 'write') {
+      writes.push(entry);
+    } else {
+      flush();
+      groups.push(entry);
+    }
+  }
+  flush();
+  return groups;
+}
+
+/** The first error a 2xx `/query` answer reports (top level or per statement), if any. */
+function statementError(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; results?: { error?: unknown }[] };
+    if (typeof parsed.error === 'string') return parsed.error;
+    const failed = parsed.results?.find((r) => typeof r.error === 'string');
+    return failed ? String(failed.error) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Consecutive runs with the same target; order is never changed. */
