@@ -39,6 +39,8 @@ export const DEFAULTS = {
   maxBodySize: 25 * 1000 * 1000,
   writeTimeoutMs: 10 * SECOND,
   writeConsistency: 'any' as WriteConsistency,
+  /** The strongest consistency a client may ask (`all` = no cap). */
+  maxConsistency: 'all' as WriteConsistency,
   healthDiskThreshold: 0.9,
   healthMaxBacklogAgeMs: 1 * HOUR,
   /** A queue at or above this share of maxSize reports unhealthy. */

@@ -31,6 +31,11 @@ export interface HandoffConfig {
   maxBodySize: number;
   writeTimeoutMs: number;
   writeConsistency: WriteConsistency;
+  /**
+   * The strongest consistency a client's `consistency=` may ask; stronger asks are lowered to it
+   * (the `influx` CLI always asks `all`). Default `all`: no cap.
+   */
+  maxConsistency?: WriteConsistency;
   healthDiskThreshold: number;
   healthMaxBacklogAgeMs: number;
 }

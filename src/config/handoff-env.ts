@@ -107,6 +107,10 @@ export class HandoffEnv {
   HH_WRITE_CONSISTENCY?: string;
 
   @IsOptional()
+  @HandoffVariable('maxConsistency', parseChoice(WRITE_CONSISTENCIES), DEFAULTS.maxConsistency)
+  HH_MAX_CONSISTENCY?: string;
+
+  @IsOptional()
   @HandoffVariable('healthDiskThreshold', parseRatio, DEFAULTS.healthDiskThreshold)
   HH_HEALTH_DISK_THRESHOLD?: string;
 

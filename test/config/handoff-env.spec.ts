@@ -40,6 +40,7 @@ describe('validateHandoffEnv', () => {
       maxBodySize: 25_000_000,
       writeTimeoutMs: 10_000,
       writeConsistency: 'any',
+      maxConsistency: 'all',
       healthDiskThreshold: 0.9,
       healthMaxBacklogAgeMs: 3_600_000,
     } satisfies HandoffConfig);
@@ -245,6 +246,15 @@ describe('validateHandoffEnv', () => {
         ['all', 'all'],
       ],
       ['two', 'ALL', ''],
+    ],
+    [
+      'HH_MAX_CONSISTENCY',
+      'maxConsistency',
+      [
+        ['any', 'any'],
+        ['all', 'all'],
+      ],
+      ['most', ''],
     ],
     [
       'HH_HEALTH_DISK_THRESHOLD',

@@ -16,6 +16,8 @@ export interface NodeRequest {
   headers?: http.OutgoingHttpHeaders;
   body?: Buffer | Buffer[];
   timeoutMs: number;
+  /** The most answer bytes kept (default 4 KiB, an error excerpt). */
+  maxAnswerBytes?: number;
 }
 
 /** The longest node answer kept: an error excerpt, never a whole response. */
@@ -56,12 +58,13 @@ export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
       },
       (res) => {
         const chunks: Buffer[] = [];
+        const limit = req.maxAnswerBytes ?? MAX_ANSWER_BYTES;
         let kept = 0;
         // Read the whole answer so the socket goes back to the pool; keep only its start.
         res.on('data', (chunk: Buffer) => {
-          if (kept < MAX_ANSWER_BYTES) {
-            chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - kept));
-            kept += Math.min(chunk.length, MAX_ANSWER_BYTES - kept);
+          if (kept < limit) {
+            chunks.push(chunk.subarray(0, limit - kept));
+            kept += Math.min(chunk.length, limit - kept);
           }
         });
         res.on('end', () =>

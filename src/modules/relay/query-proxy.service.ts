@@ -5,20 +5,11 @@ import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { HandoffService } from '../replay/handoff.service';
 import type { InfluxNodeClient } from './influx-node-client';
+import { nodeQueryRequest, type ClientQuery } from './node-query';
 import { RELAY_NODE_CLIENT } from './relay.constants';
 
-export interface ProxiedQuery {
-  method: 'GET' | 'POST';
-  /** The query string as the client sent it (without `?`). */
-  search: string;
-  headers: http.IncomingHttpHeaders;
-  body?: Buffer;
-}
-
-/** Client headers a node needs to answer a query the way the client asked. */
-const FORWARDED_HEADERS = ['accept', 'accept-encoding', 'content-type', 'authorization'];
-/** Parameters the relay consumed as its own credentials when it has a token. */
-const RELAY_CREDENTIAL_PARAMS = ['u', 'p'];
+/** A client's `/query` as the proxy passes it on. */
+export type ProxiedQuery = ClientQuery;
 
 /**
  * Passes `/query` to the first node that answers, so the `influx` CLI and client libraries work
@@ -57,18 +48,7 @@ export class QueryProxyService {
 
   private ask(id: string, query: ProxiedQuery): Promise<http.IncomingMessage> {
     const { baseUrl, agent } = this.client.endpoint(id);
-    const url = new URL('query', baseUrl.href.endsWith('/') ? baseUrl : `${baseUrl.href}/`);
-    const params = new URLSearchParams(query.search);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const name of FORWARDED_HEADERS) {
-      if (query.headers[name] !== undefined) headers[name] = query.headers[name];
-    }
-    if (this.config.authToken) {
-      // The relay's token is not the node's password: never forward it.
-      delete headers.authorization;
-      for (const name of RELAY_CREDENTIAL_PARAMS) params.delete(name);
-    }
-    url.search = params.toString();
+    const { url, headers } = nodeQueryRequest(baseUrl, query, Boolean(this.config.authToken));
     if (query.body) headers['content-length'] = query.body.length;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {

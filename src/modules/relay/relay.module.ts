@@ -8,6 +8,7 @@ import { QueryController } from './query.controller';
 import { QueryProxyService } from './query-proxy.service';
 import { RawBodyParser } from './raw-body.parser';
 import { RELAY_NODE_CLIENT } from './relay.constants';
+import { StatementFanoutService } from './statement-fanout.service';
 import { WriteController } from './write.controller';
 import { WriteFanoutService } from './write-fanout.service';
 
@@ -34,6 +35,7 @@ export class RelayModule {
         RelayAuthGuard,
         WriteFanoutService,
         QueryProxyService,
+        StatementFanoutService,
       ],
       exports: [RelayAuthGuard, RELAY_NODE_CLIENT],
     };

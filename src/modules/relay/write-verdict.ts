@@ -15,6 +15,16 @@ export interface WriteVerdict {
   error?: string;
 }
 
+const STRENGTH: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
+
+/** The client's level, lowered to the operator's cap (HH_MAX_CONSISTENCY) when stronger. */
+export function cappedConsistency(
+  asked: WriteConsistency,
+  max: WriteConsistency = 'all',
+): WriteConsistency {
+  return STRENGTH.indexOf(asked) > STRENGTH.indexOf(max) ? max : asked;
+}
+
 /** How many nodes must take a write live for the level to hold. */
 export function requiredLive(consistency: WriteConsistency, nodes: number): number {
   switch (consistency) {

@@ -10,6 +10,7 @@ import { OversizeBody, type RawBody } from './raw-body.parser';
 import { contentEncodingOf, inflateBody } from './write-body';
 import { WriteFanoutService } from './write-fanout.service';
 import { PRECISIONS, type Precision } from './write-target';
+import { cappedConsistency } from './write-verdict';
 
 const CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
 
@@ -38,14 +39,14 @@ export class WriteController {
         `invalid precision ${JSON.stringify(precision)} (use n, u, ms, s, m or h)`,
       );
     }
-    const consistency = (text(query.consistency) ??
-      this.config.writeConsistency) as WriteConsistency;
-    if (!CONSISTENCIES.includes(consistency)) {
+    const asked = (text(query.consistency) ?? this.config.writeConsistency) as WriteConsistency;
+    if (!CONSISTENCIES.includes(asked)) {
       throw new InfluxHttpError(
         400,
-        `invalid consistency ${JSON.stringify(consistency)} (use any, one, quorum or all)`,
+        `invalid consistency ${JSON.stringify(asked)} (use any, one, quorum or all)`,
       );
     }
+    const consistency = cappedConsistency(asked, this.config.maxConsistency);
     if (body instanceof OversizeBody) {
       throw new InfluxHttpError(413, `request body too large: the limit is ${body.limit} bytes`);
     }
