@@ -111,7 +111,7 @@ export class WriteFanoutService {
 
   /**
    * The queue entries of one hand-off: the envelope as the client sent it when it fits a queue
-   * segment; otherwise the body (inflated when gzip) cut at line ends into envelopes that each
+   * segment; otherwise the body (inflated when gzip) cut between points into envelopes that each
    * fit (HH_MAX_BODY_SIZE may be larger than HH_MAX_SEGMENT_SIZE). A single line too large for
    * a segment cannot be cut: the envelope is returned whole and its append says why it failed.
    */
