@@ -61,4 +61,53 @@ describe('relay: what real InfluxDB clients send', () => {
       expect(JSON.parse(res.body)).toEqual({ error: expect.any(String) });
     }
   });
+
+  it("passes a node's 404 database not found through as 404 with InfluxDB's body", async () => {
+    a.responder = (_req, res) =>
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":"database not found: \\"nodb\\""}');
+    const res = await rawRequest(`${relay.url}/write?db=nodb`, 'POST', {}, 'm v=1 1');
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({ error: 'database not found: "nodb"' });
+  });
+
+  it("answers /ping?verbose=true with the nodes' version, and reports it in X-Influxdb-Version", async () => {
+    const verbose = await rawRequest(`${relay.url}/ping?verbose=true`, 'GET', {});
+    expect(verbose.status).toBe(200);
+    expect(JSON.parse(verbose.body)).toEqual({ version: '1.6.7-fake' });
+    expect(verbose.headers['x-influxdb-version']).toBe('1.6.7-fake');
+    const ping = await rawRequest(`${relay.url}/ping`, 'HEAD', {});
+    expect(ping.status).toBe(204);
+    expect(ping.headers['x-influxdb-version']).toBe('1.6.7-fake');
+    const write = await rawRequest(`${relay.url}/write?db=d`, 'POST', {}, 'm v=1 1');
+    expect(write.headers['x-influxdb-version']).toBe('1.6.7-fake');
+  });
+
+  it('takes a v2 write (bucket db/rp, org, precision) as a 1.x write', async () => {
+    for (const [query, expected] of [
+      ['bucket=d%2Fweek&org=o&precision=us', 'db=d&rp=week&precision=u'],
+      ['bucket=d&org=o&precision=s', 'db=d&precision=s'],
+      ['bucket=d&org=o', 'db=d&precision=ns'],
+    ]) {
+      const res = await rawRequest(
+        `${relay.url}/api/v2/write?${query}`,
+        'POST',
+        { authorization: 'Token user:pass', 'content-type': 'text/plain; charset=utf-8' },
+        'm v=1 1',
+      );
+      expect(res.status).toBe(204);
+      expect(a.writes[a.writes.length - 1].query.toString()).toBe(expected);
+    }
+    const bad = await rawRequest(
+      `${relay.url}/api/v2/write?bucket=d&precision=h`,
+      'POST',
+      {},
+      'm v=1',
+    );
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toMatch(/precision/);
+    const noBucket = await rawRequest(`${relay.url}/api/v2/write?org=o`, 'POST', {}, 'm v=1');
+    expect(noBucket.status).toBe(400);
+  });
 });

@@ -40,6 +40,11 @@ export class FakeInfluxNode {
     return this.requests.filter((r) => r.path === '/write');
   }
 
+  /** Requests to /query only (the relay also pings its nodes at start). */
+  get queries(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/query');
+  }
+
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];

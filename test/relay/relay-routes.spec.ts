@@ -388,8 +388,8 @@ describe('relay routes (through a real socket)', () => {
 
     it('never forwards the relay token to a node', async () => {
       await request(relay.url).get(`/query?q=SHOW+DATABASES&u=me&p=${TOKEN}`).expect(204);
-      expect(a.requests[0].query.get('p')).toBeNull();
-      expect(a.requests[0].query.get('q')).toBe('SHOW DATABASES');
+      expect(a.queries[0].query.get('p')).toBeNull();
+      expect(a.queries[0].query.get('q')).toBe('SHOW DATABASES');
     });
   });
 
@@ -399,12 +399,14 @@ describe('relay routes (through a real socket)', () => {
     });
 
     it('answers /ping with 204 and InfluxDB version headers, for GET and HEAD', async () => {
+      // The verbose ping waits for the nodes' version; the plain ones report it from then on.
+      await request(relay.url).get('/ping?verbose=true').expect(200);
       for (const res of [
         await request(relay.url).get('/ping'),
         await request(relay.url).head('/ping'),
       ]) {
         expect(res.status).toBe(204);
-        expect(res.headers['x-influxdb-version']).toMatch(/^1\.8\.\d+-hh$/);
+        expect(res.headers['x-influxdb-version']).toBe('1.6.7-fake');
         expect(res.headers['x-influxdb-build']).toBe('OSS');
       }
     });
@@ -417,8 +419,8 @@ describe('relay routes (through a real socket)', () => {
       const res = await request(relay.url).get('/query?db=d&q=SELECT+1').expect(200);
       expect(res.headers['content-type']).toBe('application/json');
       expect(res.body).toEqual({ results: [{ statement_id: 0 }] });
-      expect(a.requests).toHaveLength(1);
-      expect(b.requests).toHaveLength(0);
+      expect(a.queries).toHaveLength(1);
+      expect(b.queries).toHaveLength(0);
     });
 
     it('passes a POST /query form body through', async () => {
@@ -429,9 +431,9 @@ describe('relay routes (through a real socket)', () => {
         .type('form')
         .send({ q: 'CREATE DATABASE x' })
         .expect(200);
-      expect(a.requests[0].method).toBe('POST');
-      expect(a.requests[0].text).toBe('q=CREATE%20DATABASE%20x');
-      expect(a.requests[0].headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(a.queries[0].method).toBe('POST');
+      expect(a.queries[0].text).toBe('q=CREATE%20DATABASE%20x');
+      expect(a.queries[0].headers['content-type']).toBe('application/x-www-form-urlencoded');
     });
 
     it('asks the next node when the first does not answer', async () => {
@@ -439,7 +441,7 @@ describe('relay routes (through a real socket)', () => {
       b.responder = (_req, res) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[]}');
       await request(relay.url).get('/query?q=SHOW+DATABASES').expect(200);
-      expect(b.requests).toHaveLength(1);
+      expect(b.queries).toHaveLength(1);
     });
 
     it('answers 503 when no node answers', async () => {

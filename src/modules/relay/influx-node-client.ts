@@ -44,6 +44,8 @@ interface NodeEndpoint {
 export class InfluxNodeClient implements NodeClient {
   private readonly endpoints = new Map<string, NodeEndpoint>();
   private readonly maxRequestBytes: number;
+  /** The `X-Influxdb-Version` of the last node answer that had one. */
+  private seenVersion?: string;
 
   constructor(
     nodes: readonly NodeConfig[] | ReadonlyMap<string, string>,
@@ -66,6 +68,30 @@ export class InfluxNodeClient implements NodeClient {
       writeUrl,
       agent: keepAliveAgent(baseUrl, this.options.maxSockets),
     });
+  }
+
+  /** The InfluxDB version the nodes last reported (any answer's `X-Influxdb-Version`). */
+  get nodeVersion(): string | undefined {
+    return this.seenVersion;
+  }
+
+  /** Remembers the version a node answer reports; the relay reports it to its own clients. */
+  observeVersion(headers: http.IncomingHttpHeaders): void {
+    const version = headers['x-influxdb-version'];
+    if (typeof version === 'string' && version.length > 0) this.seenVersion = version;
+  }
+
+  /** GET /ping on one node (its version is observed); rejects when it does not answer 2xx. */
+  async ping(nodeId: string): Promise<void> {
+    const endpoint = this.endpoints.get(nodeId);
+    if (!endpoint) throw new UnknownRelayNodeError(nodeId);
+    const answer = await this.exchange(nodeId, 0, {
+      url: new URL('ping', withTrailingSlash(endpoint.baseUrl)),
+      agent: endpoint.agent,
+      method: 'GET',
+      timeoutMs: this.options.timeoutMs,
+    });
+    throwForStatus(nodeId, answer, 0);
   }
 
   hasNode(id: string): boolean {
@@ -217,7 +243,9 @@ export class InfluxNodeClient implements NodeClient {
     request: NodeRequest,
   ): Promise<NodeAnswer> {
     try {
-      return await requestNode(request);
+      const answer = await requestNode(request);
+      this.observeVersion(answer.headers);
+      return answer;
     } catch (err) {
       const reason =
         err instanceof NodeTimeoutError ? err.message : `network error: ${(err as Error).message}`;

@@ -27,6 +27,11 @@ export class QueryProxyService {
     @Inject(HANDOFF_CONFIG) private readonly config: HandoffConfig,
   ) {}
 
+  /** Remembers the version a node's query answer reports. */
+  observeVersion(headers: http.IncomingHttpHeaders): void {
+    this.client.observeVersion(headers);
+  }
+
   /** The first node's answer, body unread; rejects with the last error when no node answers. */
   async forward(query: ProxiedQuery): Promise<http.IncomingMessage> {
     const ids = this.config.nodes.map((n) => n.id);

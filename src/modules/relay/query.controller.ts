@@ -62,7 +62,6 @@ export class QueryController {
     const q = params.get('q');
     if (q && queryChangesState(q)) {
       const answer = await this.statements.run(query, params, this.consistencyOf(params));
-      if (answer.version) reply.header('X-Influxdb-Version', answer.version);
       await reply
         .status(answer.status)
         .header('content-type', answer.contentType)
@@ -91,6 +90,7 @@ export class QueryController {
       throw new InfluxHttpError(503, `no node answered the query: ${(err as Error).message}`);
     }
     reply.status(answer.statusCode ?? 502);
+    this.proxy.observeVersion(answer.headers);
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
     }

@@ -17,7 +17,7 @@ export class OversizeBody {
 export type RawBody = Buffer | OversizeBody;
 
 /** Routes whose bodies are InfluxDB's (line protocol, query forms): kept as raw bytes. */
-const RAW_ROUTES = new Set(['/write', '/query']);
+const RAW_ROUTES = new Set(['/write', '/query', '/api/v2/write']);
 
 /**
  * Makes Fastify hand every body of the relay's InfluxDB routes over as raw bytes, whatever the

@@ -2,8 +2,8 @@
 export const RELAY_NODE_CLIENT = Symbol('HANDOFF_RELAY_NODE_CLIENT');
 
 /**
- * The version the relay reports in `X-Influxdb-Version`: the 1.x API it speaks, marked as the
- * relay so an operator reading client logs knows what answered.
+ * The version the relay reports in `X-Influxdb-Version` until a node has told it theirs: the
+ * 1.x API it speaks, marked as the relay.
  */
 export const RELAY_INFLUX_VERSION = '1.8.10-hh';
 export const RELAY_INFLUX_BUILD = 'OSS';

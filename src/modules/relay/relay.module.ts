@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { RelayAuthGuard } from './auth.guard';
 import { InfluxErrorFilter } from './influx-error.filter';
 import type { InfluxNodeClient } from './influx-node-client';
+import { InfluxVersion } from './influx-version';
 import { PingController } from './ping.controller';
 import { QueryController } from './query.controller';
 import { QueryProxyService } from './query-proxy.service';
@@ -36,6 +37,7 @@ export class RelayModule {
         WriteFanoutService,
         QueryProxyService,
         StatementFanoutService,
+        InfluxVersion,
       ],
       exports: [RelayAuthGuard, RELAY_NODE_CLIENT],
     };

@@ -17,8 +17,6 @@ export interface StatementAnswer {
   status: number;
   contentType: string;
   body: string;
-  /** The answering node's `X-Influxdb-Version`, when a node answered. */
-  version?: string;
 }
 
 /** The largest node answer read for a statement (results of DDL are a few bytes). */
@@ -123,6 +121,8 @@ export class StatementFanoutService {
   ): Promise<LiveOutcome> {
     const { baseUrl, agent } = this.client.endpoint(node);
     const { url, headers } = nodeQueryRequest(baseUrl, query, relayAuthenticated);
+    // The answer is read here and re-sent: ask for it plain, whatever the client accepts.
+    delete headers['accept-encoding'];
     let answer: NodeAnswer;
     try {
       answer = await requestNode({
@@ -137,6 +137,7 @@ export class StatementFanoutService {
     } catch (err) {
       return { node, kind: 'pending', reason: (err as Error).message };
     }
+    this.client.observeVersion(answer.headers);
     answers.set(node, answer);
     if (answer.status >= 200 && answer.status < 300) return { node, kind: 'delivered' };
     if (isTransientStatus(answer.status) || answer.status < 400) {
@@ -162,11 +163,9 @@ export class StatementFanoutService {
 
 function asAnswer(answer: NodeAnswer): StatementAnswer {
   const type = answer.headers['content-type'];
-  const version = answer.headers['x-influxdb-version'];
   return {
     status: answer.status,
     contentType: typeof type === 'string' ? type : JSON_TYPE,
     body: answer.body,
-    version: typeof version === 'string' ? version : undefined,
   };
 }

@@ -11,7 +11,8 @@ export type NodeOutcome =
   | { node: string; kind: 'failed'; reason: string; code?: string };
 
 export interface WriteVerdict {
-  status: 204 | 400 | 500 | 503;
+  /** 204, the refusing node's 4xx (400, 404 database not found, 401…), 500 or 503. */
+  status: number;
   error?: string;
 }
 
@@ -41,7 +42,8 @@ export function requiredLive(consistency: WriteConsistency, nodes: number): numb
 
 /**
  * The answer to a fanned-out write, checked in this order:
- * 1. a node refused the data → 400 with that node's error: the data is bad, retrying is useless;
+ * 1. a node refused the data → that node's status (400 bad data, 404 database not found, …) and
+ *    error: retrying as is is useless;
  * 2. a hand-off could not be stored → 503 naming the node and reason: the client must retry;
  * 3. fewer nodes took it live than the level needs → 500 `partial write` (InfluxDB's cluster
  *    wording); the misses are handed off all the same, so a retry only rewrites the same points
@@ -54,7 +56,8 @@ export function verdictOf(
 ): WriteVerdict {
   const rejected = outcomes.find((o) => o.kind === 'rejected');
   if (rejected?.kind === 'rejected') {
-    return { status: 400, error: influxErrorText(rejected.response) ?? rejected.message };
+    const status = rejected.status >= 400 && rejected.status < 500 ? rejected.status : 400;
+    return { status, error: influxErrorText(rejected.response) ?? rejected.message };
   }
   const failed = outcomes.filter((o) => o.kind === 'failed');
   if (failed.length > 0) {

@@ -9,12 +9,18 @@ import { InfluxHttpError } from './influx-error';
 import { OversizeBody, type RawBody } from './raw-body.parser';
 import { contentEncodingOf, inflateBody } from './write-body';
 import { WriteFanoutService } from './write-fanout.service';
-import { PRECISIONS, type Precision } from './write-target';
+import { PRECISIONS, type Precision, type WriteTarget } from './write-target';
 import { cappedConsistency } from './write-verdict';
 
 const CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
+/** The v2 API's precisions, as the 1.x `precision` parameter names them. */
+const V2_PRECISIONS: Readonly<Record<string, Precision>> = { ns: 'ns', us: 'u', ms: 'ms', s: 's' };
 
-/** InfluxDB 1.x `POST /write`, fanned out to every node; errors in InfluxDB's JSON shape. */
+/**
+ * InfluxDB 1.x `POST /write` and the 1.8 compatibility `POST /api/v2/write` (what 2.x clients
+ * and Telegraf's `outputs.influxdb_v2` send: `bucket=db/rp`, `org` ignored, Token auth), fanned
+ * out to every node; errors in InfluxDB's JSON shape.
+ */
 @Controller()
 @UseGuards(RelayAuthGuard)
 export class WriteController {
@@ -39,7 +45,41 @@ export class WriteController {
         `invalid precision ${JSON.stringify(precision)} (use n, u, ms, s, m or h)`,
       );
     }
-    const asked = (text(query.consistency) ?? this.config.writeConsistency) as WriteConsistency;
+    const target = { db, rp: text(query.rp) ?? '', precision: precision as Precision | '' };
+    await this.accept(request, target, text(query.consistency), body);
+  }
+
+  @Post('api/v2/write')
+  @HttpCode(204)
+  async writeV2(
+    @Req() request: FastifyRequest,
+    @Query() query: Record<string, unknown>,
+    @Body() body: RawBody | undefined,
+  ): Promise<void> {
+    const bucket = text(query.bucket);
+    if (!bucket) throw new InfluxHttpError(400, 'bucket is required');
+    const slash = bucket.indexOf('/');
+    const db = slash < 0 ? bucket : bucket.slice(0, slash);
+    if (!db) throw new InfluxHttpError(400, `invalid bucket ${JSON.stringify(bucket)}`);
+    const asked = text(query.precision) ?? 'ns';
+    const precision = V2_PRECISIONS[asked];
+    if (!precision) {
+      throw new InfluxHttpError(
+        400,
+        `invalid precision ${JSON.stringify(asked)} (use ns, us, ms or s)`,
+      );
+    }
+    const target = { db, rp: slash < 0 ? '' : bucket.slice(slash + 1), precision };
+    await this.accept(request, target, undefined, body);
+  }
+
+  private async accept(
+    request: FastifyRequest,
+    target: WriteTarget,
+    askedConsistency: string | undefined,
+    body: RawBody | undefined,
+  ): Promise<void> {
+    const asked = (askedConsistency ?? this.config.writeConsistency) as WriteConsistency;
     if (!CONSISTENCIES.includes(asked)) {
       throw new InfluxHttpError(
         400,
@@ -67,7 +107,7 @@ export class WriteController {
       }
     }
     const { verdict } = await this.fanout.write({
-      target: { db, rp: text(query.rp) ?? '', precision: precision as Precision | '' },
+      target,
       body: bytes,
       encoding,
       inflated,
