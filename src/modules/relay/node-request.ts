@@ -7,6 +7,8 @@ export interface NodeAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The same kept bytes, for answers that are not text (msgpack query results). */
+  bytes: Buffer;
 }
 
 export interface NodeRequest {
@@ -67,13 +69,15 @@ export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
             kept += Math.min(chunk.length, limit - kept);
           }
         });
-        res.on('end', () =>
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
           finish(null, {
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+            body: bytes.toString('utf8'),
+            bytes,
+          });
+        });
         res.on('error', (err) => finish(err));
         res.on('aborted', () => finish(new Error('node closed the connection mid-answer')));
       },

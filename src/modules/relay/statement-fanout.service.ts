@@ -16,7 +16,7 @@ import { verdictOf, type NodeOutcome } from './write-verdict';
 export interface StatementAnswer {
   status: number;
   contentType: string;
-  body: string;
+  body: Buffer | string;
 }
 
 /** The largest node answer read for a statement (results of DDL are a few bytes). */
@@ -166,6 +166,6 @@ function asAnswer(answer: NodeAnswer): StatementAnswer {
   return {
     status: answer.status,
     contentType: typeof type === 'string' ? type : JSON_TYPE,
-    body: answer.body,
+    body: answer.bytes,
   };
 }
