@@ -132,6 +132,17 @@ describe('relay /query: statements routed by what they do', () => {
     expect(r.handoff.backlog('b').entries).toBe(1);
   });
 
+  it('hands nothing off when a live node refused the statement, even for a token client', async () => {
+    a.responder = (_req, res) =>
+      res.writeHead(405, { 'content-type': 'application/json' }).end('{"error":"requires a POST"}');
+    const r = await start({ authToken: 'tok' });
+    const res = await rawRequest(`${r.url}/query?q=CREATE+DATABASE+x`, 'GET', {
+      authorization: 'Bearer tok',
+    });
+    expect(res.status).toBe(405);
+    expect(r.handoff.backlog('b').entries).toBe(0);
+  });
+
   it("passes a node's refusal through as the node gave it, and queues nothing", async () => {
     a.responder = (_req, res) =>
       res

@@ -36,7 +36,7 @@ type LiveOutcome = NodeOutcome | { node: string; kind: 'pending'; reason: string
  * (`HH_NODES`), so it is handed off only for a client the relay trusts — one it authenticated
  * itself (`HH_AUTH_TOKEN`), or, without a token, one whose own credentials a live node just
  * accepted for this very statement. With no token and no node up to check them, nothing is
- * handed off and the client gets 503.
+ * handed off and the client gets 503. A statement a live node refused is handed off to no one.
  */
 @Injectable()
 export class StatementFanoutService {
@@ -63,18 +63,21 @@ export class StatementFanoutService {
           : this.ask(id, query, relayAuthenticated, answers),
       ),
     );
+    const refusal = live.find((o) => o.kind === 'rejected');
     const trusted = relayAuthenticated || live.some((o) => o.kind === 'delivered');
     let envelope: Buffer | undefined;
     const outcomes = await Promise.all(
       live.map(async (outcome): Promise<NodeOutcome> => {
         if (outcome.kind !== 'pending') return outcome;
-        if (!trusted) {
+        // A statement one node refused is not left for another to apply later: they would drift.
+        if (refusal || !trusted) {
+          const why = refusal
+            ? `node ${refusal.node} refused it`
+            : 'no node was up to accept the client credentials; retry when a node answers';
           return {
             node: outcome.node,
             kind: 'failed',
-            reason:
-              'statement not handed off: no node was up to accept the client credentials ' +
-              `(${outcome.reason}); retry when a node answers`,
+            reason: `statement not handed off (${outcome.reason}): ${why}`,
           };
         }
         envelope ??= encodeStatementEnvelope({
