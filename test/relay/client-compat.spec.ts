@@ -36,6 +36,19 @@ describe('relay: what real InfluxDB clients send', () => {
     }
   });
 
+  it('takes a write with a Content-Type that is no media type at all', async () => {
+    for (const type of ['foo', ';;;', 'text']) {
+      const res = await rawRequest(
+        `${relay.url}/write?db=d`,
+        'POST',
+        { 'Content-Type': type },
+        'm v=1 1',
+      );
+      expect(res.status).toBe(204);
+    }
+    expect(a.writes).toHaveLength(3);
+  });
+
   it('passes a query with an empty Content-Type header', async () => {
     a.responder = (_req, res) =>
       res

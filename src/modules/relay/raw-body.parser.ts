@@ -42,17 +42,26 @@ export class RawBodyParser implements OnModuleInit {
     fastify.addContentTypeParser(['*', 'text/plain'], raw);
     fastify.addContentTypeParser('application/json', structured(limit, parseJson));
     fastify.addContentTypeParser(FORM, structured(limit, parseForm));
-    // The influx 1.6 CLI sends `Content-Type:` with no value; Fastify refuses that as an invalid
-    // media type (415) before any parser runs. InfluxDB ignores the type: treat it as absent.
+    // The influx 1.6 CLI sends `Content-Type:` with no value; Fastify refuses that (and any
+    // type that is not `type/subtype`) as an invalid media type (415) before a parser runs.
+    // InfluxDB ignores the type on these routes: treat an unreadable one as absent.
     fastify.addHook('onRequest', (request, _reply, done) => {
       const type = request.headers['content-type'];
-      if (typeof type === 'string' && type.trim() === '') delete request.headers['content-type'];
+      if (
+        typeof type === 'string' &&
+        RAW_ROUTES.has(request.routeOptions.url ?? '') &&
+        !MEDIA_TYPE.test(type)
+      ) {
+        delete request.headers['content-type'];
+      }
       done();
     });
   }
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+/** What Fastify can read as a media type: `type/subtype`, parameters after. */
+const MEDIA_TYPE = /^\s*[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;|$)/;
 
 /** A parser that keeps the raw bytes on the InfluxDB routes and parses the body elsewhere. */
 function structured(limit: number, parse: (text: string) => unknown) {
