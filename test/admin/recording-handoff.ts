@@ -5,7 +5,6 @@ import { Test } from '@nestjs/testing';
 import { HANDOFF_CONFIG } from '../../src/config/handoff-config.constants';
 import type { HandoffConfig } from '../../src/config/handoff-config.interface';
 import { AdminModule } from '../../src/modules/admin/admin.module';
-import { QueueFullError } from '../../src/modules/queue/errors';
 import { UnknownNodeError } from '../../src/modules/replay/errors';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { DeadLetter, NodeStatus } from '../../src/modules/replay/node-status.interface';
@@ -102,7 +101,7 @@ export class RecordingHandoff {
 
 /** The admin routes on Fastify over a recording HandoffService, with the given tokens. */
 export async function startAdminApp(
-  tokens: Pick<HandoffConfig, 'authToken' | 'adminToken'> = {},
+  tokens: Partial<HandoffConfig> = {},
   imports: ModuleImports = [AdminModule],
 ): Promise<NestFastifyApplication> {
   @Global()
