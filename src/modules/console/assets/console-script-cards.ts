@@ -12,7 +12,7 @@ function renderCard(n) {
   badge.textContent = stateOf(n);
   card.querySelector('.eta').textContent = 'time to empty: ' + fmtEta(n);
   card.querySelector('.url').textContent = (n.url || 'custom client') +
-    (n.backoffMs > 0 ? ' · next retry in ≤ ' + fmtAge(n.backoffMs / 1000) : '') +
+    (n.backoffMs > 0 ? ' · next retry in ≤ ' + (n.backoffMs < 10000 ? (n.backoffMs / 1000).toFixed(1) + 's' : fmtAge(n.backoffMs / 1000)) : '') +
     (n.lastSuccessAt ? ' · last delivery ' + fmtAge((Date.now() - Date.parse(n.lastSuccessAt)) / 1000) + ' ago' : '');
   var s = series[n.id];
   var c = charts[n.id];
