@@ -139,6 +139,13 @@ describe('the console in a real browser, against the relay and two real influxd'
     await waitForCell(operator, 'b', 'entries', { above: first });
     expect(num(await cell(operator, 'a', 'entries'))).toBe(0);
     expect(await cell(operator, 'b', 'error')).toMatch(/ECONNREFUSED|connect/);
+    // The relay's own health: the data directory's disk and the fullest queue.
+    expect(await operator.$eval('#disk-health', (e) => e.textContent)).toMatch(
+      /disk of .*hh: .*% used, .* free of /,
+    );
+    expect(await operator.$eval('#queue-health', (e) => e.textContent)).toMatch(
+      /fullest queue: b \d+\.\d+% of HH_MAX_SIZE 10\.0 GiB/,
+    );
 
     // The chart is fed the same samples: its last backlog value grows with the table.
     const chart = '.card[data-node="b"] [data-chart="backlog"]';
@@ -229,6 +236,12 @@ describe('the console in a real browser, against the relay and two real influxd'
     });
     expect(audit.status).toBe(204);
     await b.start();
+    // Replay now, not at the next back-off step.
+    await operator.click('.card[data-node="b"] button[data-action="replay"]');
+    await operator.waitForFunction(
+      () => /replayed .* to b|b: /.test(document.querySelector('#toast')?.textContent ?? ''),
+      WAIT,
+    );
     const letters = '.card[data-node="b"] .dead';
     await waitForCell(operator, 'b', 'dead', { is: '1' });
     await operator.waitForFunction(
@@ -279,5 +292,34 @@ describe('the console in a real browser, against the relay and two real influxd'
     expect(await operator.$eval('#toast', (e) => e.textContent)).toMatch(
       new RegExp(`purged ${queued.toLocaleString('en-US')} entries`),
     );
+  });
+
+  it('shows nothing until given a token when reads need HH_AUTH_TOKEN', async () => {
+    const guarded = await spawnRelay({
+      HH_NODES: `a=${a.url},b=${b.url}`,
+      HH_DATA_DIR: path.join(dataDir, 'guarded'),
+      HH_AUTH_TOKEN: 'reader-token',
+    });
+    const context = await chromium.browser.createBrowserContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${guarded.url}/hh/ui`);
+      await page.waitForFunction(
+        () => /needs a token/.test(document.querySelector('#status-line')?.textContent ?? ''),
+        WAIT,
+      );
+      expect(await page.$$('tr[data-node]')).toHaveLength(0);
+      await page.type('#token-input', 'reader-token');
+      await page.click('#token-save');
+      await waitForCell(page, 'a', 'state', { is: 'up' });
+      // HH_AUTH_TOKEN is also the admin token when HH_ADMIN_TOKEN is not set.
+      await page.waitForFunction(
+        () => document.querySelector('#access-state')?.textContent === 'actions enabled',
+        WAIT,
+      );
+    } finally {
+      await context.close();
+      await guarded.kill();
+    }
   });
 });
