@@ -6,6 +6,7 @@ import { handoffConfig, validateHandoffEnv } from './config';
 import { HANDOFF_CONFIG } from './config/handoff-config.constants';
 import type { HandoffConfig } from './config/handoff-config.interface';
 import { AdminModule } from './modules/admin/admin.module';
+import { HandoffConsoleModule } from './modules/console/handoff-console.module';
 import { HealthRoutesModule } from './modules/health/health-routes.module';
 import { RelayMetricsModule } from './modules/metrics/relay-metrics.module';
 import { InfluxNodeClient } from './modules/relay/influx-node-client';
@@ -61,6 +62,7 @@ export class AppModule {
         RelayModule.forRoot({ client }),
         // ---- Operator, health and metrics routes (owned by their modules' engineer) ----------
         AdminModule,
+        HandoffConsoleModule.register(), // the operator console at /hh/ui
         HealthRoutesModule,
         RelayMetricsModule.forRoot(),
         // -----------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ export type {
   NodeBacklogStatus,
   NodeState,
   NodeStatus,
+  ReplayTotals,
 } from './modules/replay/node-status.interface';
 
 // ---- Health and metrics -----------------------------------------------------------------------
@@ -91,3 +92,9 @@ export { HandoffHealthModule } from './modules/health/handoff-health.module';
 export { HandoffMetricsModule } from './modules/metrics/handoff-metrics.module';
 export { PrometheusReplayMetrics } from './modules/metrics/prometheus-replay-metrics';
 export { HANDOFF_METRIC_PROVIDERS, METRIC } from './modules/metrics/metrics.definitions';
+
+// ---- Operator console -------------------------------------------------------------------------
+export { HandoffConsoleModule } from './modules/console/handoff-console.module';
+export type { HandoffConsoleOptions } from './modules/console/console-options';
+export type { ConsoleNode, ConsoleOverview } from './modules/console/console-overview';
+export type { NodeSample } from './modules/console/console-history';

@@ -28,6 +28,11 @@ export interface HandoffConfig {
   /** Listen address of the standalone relay. */
   host: string;
   authToken?: string;
+  /**
+   * Token of the operator routes that change state (pause, resume, replay, purge, requeue);
+   * falls back to `authToken`. With neither, those routes answer only to loopback clients.
+   */
+  adminToken?: string;
   maxBodySize: number;
   writeTimeoutMs: number;
   writeConsistency: WriteConsistency;

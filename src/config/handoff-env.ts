@@ -95,6 +95,10 @@ export class HandoffEnv {
   HH_AUTH_TOKEN?: string;
 
   @IsOptional()
+  @HandoffVariable('adminToken', parseText('token'), undefined, { secret: true })
+  HH_ADMIN_TOKEN?: string;
+
+  @IsOptional()
   @HandoffVariable('maxBodySize', parsePositiveSize, DEFAULTS.maxBodySize)
   HH_MAX_BODY_SIZE?: string;
 

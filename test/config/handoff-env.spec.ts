@@ -37,6 +37,7 @@ describe('validateHandoffEnv', () => {
       port: 9096,
       host: '0.0.0.0',
       authToken: undefined,
+      adminToken: undefined,
       maxBodySize: 25_000_000,
       writeTimeoutMs: 10_000,
       writeConsistency: 'any',
@@ -218,6 +219,7 @@ describe('validateHandoffEnv', () => {
       ['', '  '],
     ],
     ['HH_AUTH_TOKEN', 'authToken', [['s3cret-token', 's3cret-token']], ['', '   ']],
+    ['HH_ADMIN_TOKEN', 'adminToken', [['0p3rator', '0p3rator']], ['', '   ']],
     [
       'HH_MAX_BODY_SIZE',
       'maxBodySize',
@@ -378,6 +380,16 @@ describe('validateHandoffEnv', () => {
     it('is not printed when it is valid and another variable is bad', () => {
       const err = configError({ HH_AUTH_TOKEN: 'sup3r-secret', HH_PORT: 'x' });
       expect(err.message).not.toContain('sup3r');
+    });
+  });
+
+  describe('HH_ADMIN_TOKEN', () => {
+    it('is unset unless given, and never printed', () => {
+      expect(validateHandoffEnv({}).adminToken).toBeUndefined();
+      const err = configError({ HH_ADMIN_TOKEN: 'adm1n-secret\u0000', HH_PORT: 'x' });
+      expect(err.problems.map((p) => p.name)).toEqual(['HH_PORT', 'HH_ADMIN_TOKEN']);
+      expect(err.message).not.toContain('adm1n');
+      expect(err.message).toMatch(/HH_ADMIN_TOKEN=<hidden>: expected a non-empty token/);
     });
   });
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import type { DeadLetter, NodeStatus } from '../replay/node-status.interface';
 import { HandoffService } from '../replay/handoff.service';
-import { RelayAuthGuard } from '../relay/auth.guard';
+import { AdminAction, AdminAuthGuard } from './admin-auth.guard';
 import { adminValidationPipe } from './admin-validation.pipe';
 import { DeadLettersQueryDto } from './dto/dead-letters-query.dto';
 import { PurgeQueryDto } from './dto/purge-query.dto';
@@ -46,10 +46,11 @@ export interface RequeueResponse {
 
 /**
  * The operator's controls over hand-off: see each node's backlog, pause and resume its replay,
- * replay now, purge, and inspect or requeue what the node refused. Behind the relay's token.
+ * replay now, purge, and inspect or requeue what the node refused. Reads follow the relay's
+ * token; actions need the admin token, or a loopback client when none is set (AdminAccess).
  */
 @Controller('hh/nodes')
-@UseGuards(RelayAuthGuard)
+@UseGuards(AdminAuthGuard)
 @UsePipes(adminValidationPipe())
 @UseFilters(UnknownNodeFilter)
 export class AdminController {
@@ -66,6 +67,7 @@ export class AdminController {
   }
 
   @Post(':id/pause')
+  @AdminAction()
   @HttpCode(200)
   pause(@Param('id', KnownNodePipe) id: string): NodeStatus {
     this.handoff.pause(id);
@@ -73,6 +75,7 @@ export class AdminController {
   }
 
   @Post(':id/resume')
+  @AdminAction()
   @HttpCode(200)
   resume(@Param('id', KnownNodePipe) id: string): NodeStatus {
     this.handoff.resume(id);
@@ -80,6 +83,7 @@ export class AdminController {
   }
 
   @Post(':id/replay')
+  @AdminAction()
   @HttpCode(200)
   async replay(@Param('id', KnownNodePipe) id: string): Promise<ReplayResponse> {
     let bytes: number;
@@ -94,6 +98,7 @@ export class AdminController {
   }
 
   @Post(':id/purge')
+  @AdminAction()
   @HttpCode(200)
   async purge(
     @Param('id', KnownNodePipe) id: string,
@@ -118,6 +123,7 @@ export class AdminController {
   }
 
   @Post(':id/dead-letters/requeue')
+  @AdminAction()
   @HttpCode(200)
   async requeue(@Param('id', KnownNodePipe) id: string): Promise<RequeueResponse> {
     const requeued = await this.handoff.requeueDeadLetters(id).catch((err: unknown) => {

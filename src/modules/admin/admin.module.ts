@@ -3,7 +3,7 @@ import { AdminController } from './admin.controller';
 
 /**
  * The operator routes under /hh for the relay app. Needs HandoffService and HANDOFF_CONFIG
- * visible where it is imported (the auth guard reads the token from the config).
+ * visible where it is imported (the guard reads the tokens from the config).
  */
 @Module({
   controllers: [AdminController],

@@ -442,7 +442,8 @@ export class HandoffService
       maxSize: this.config.maxSize,
       deadLetters: dlq?.queue.isOpen() ? dlq.count() : 0,
       backoffMs: failures > 0 ? e.replayer.backoff.current() : 0,
-      ...(lastError ? { lastError } : {}),
+      ...(lastError ? { lastError, lastErrorAt: e.replayer.lastErrorAt()?.toISOString() } : {}),
+      totals: e.replayer.totals(),
       ...(lastSuccess ? { lastSuccessAt: lastSuccess.toISOString() } : {}),
     };
   }

@@ -24,7 +24,19 @@ export interface NodeStatus {
   /** Current back-off delay before the next retry, 0 when not backing off. */
   backoffMs: number;
   lastError?: string;
+  /** When `lastError` happened (ISO). */
+  lastErrorAt?: string;
   lastSuccessAt?: string;
+  /** Hand-offs and replays since start-up: rates are their differences over time. */
+  totals?: ReplayTotals;
+}
+
+/** Counts since the process started (entries and payload bytes). */
+export interface ReplayTotals {
+  handedOffEntries: number;
+  handedOffBytes: number;
+  replayedEntries: number;
+  replayedBytes: number;
 }
 
 /** A write the node refused for good, kept with the node's answer. */

@@ -10,6 +10,7 @@ import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
+import type { ReplayTotals } from './node-status.interface';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
 
@@ -76,7 +77,15 @@ export class WriteReplayer {
   /** Lock sections running or waiting; above 1 while a drain runs, someone else waits. */
   private sections = 0;
   private lastErrorMessage: string | undefined;
+  private lastErrorTime: number | undefined;
   private lastSuccess: number | undefined;
+  /** Running totals since start-up, for rates (the console); metrics count the same events. */
+  private readonly counted: ReplayTotals = {
+    handedOffEntries: 0,
+    handedOffBytes: 0,
+    replayedEntries: 0,
+    replayedBytes: 0,
+  };
 
   constructor(
     readonly queue: DiskBackedQueue,
@@ -128,6 +137,8 @@ export class WriteReplayer {
       throw err;
     }
     this.metrics.appended(this.nodeId, 1, payload.length);
+    this.counted.handedOffEntries += 1;
+    this.counted.handedOffBytes += payload.length;
   }
 
   /**
@@ -210,6 +221,14 @@ export class WriteReplayer {
 
   lastError(): string | undefined {
     return this.lastErrorMessage;
+  }
+
+  lastErrorAt(): Date | undefined {
+    return this.lastErrorTime === undefined ? undefined : new Date(this.lastErrorTime);
+  }
+
+  totals(): ReplayTotals {
+    return { ...this.counted };
   }
 
   lastSuccessAt(): Date | undefined {
@@ -348,6 +367,8 @@ export class WriteReplayer {
     if (entries === 0) return { bytes: 0, entries: 0 };
     await this.queue.advance(entries);
     this.metrics.replayed(this.nodeId, entries, bytes);
+    this.counted.replayedEntries += entries;
+    this.counted.replayedBytes += bytes;
     return { bytes, entries };
   }
 
@@ -373,6 +394,7 @@ export class WriteReplayer {
   private answered(): void {
     this.lastSuccess = this.clock.now();
     this.lastErrorMessage = undefined;
+    this.lastErrorTime = undefined;
     this.metrics.nodeUp(this.nodeId, true);
     if (this.backoff.failures() > 0) {
       this.backoff.reset();
@@ -382,6 +404,7 @@ export class WriteReplayer {
 
   private failed(err: unknown): void {
     this.lastErrorMessage = err instanceof Error ? err.message : String(err);
+    this.lastErrorTime = this.clock.now();
     this.metrics.replayError(this.nodeId, classifyError(err));
     this.metrics.nodeUp(this.nodeId, false);
     this.metrics.backoff(this.nodeId, this.backoff.next());
