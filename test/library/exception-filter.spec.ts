@@ -160,6 +160,34 @@ describe.each(['express', 'fastify'] as const)('HandoffExceptionFilter on %s', (
   });
 });
 
+describe('HandoffExceptionFilter as a global filter from the module', () => {
+  it('answers 404 when registered with app.useGlobalFilters(app.get(HandoffExceptionFilter))', async () => {
+    const dataDir = await makeTempDir('hh-library-filter-global-');
+    @Module({
+      imports: [
+        HintedHandoffModule.forRoot(
+          fastSettings(dataDir, [{ id: 'a', url: 'http://127.0.0.1:9/write' }]),
+        ),
+      ],
+      controllers: [ItemsController],
+    })
+    class HostModule {}
+    const ref = await Test.createTestingModule({ imports: [HostModule] }).compile();
+    const app = ref.createNestApplication();
+    app.useGlobalFilters(app.get(HandoffExceptionFilter));
+    await app.listen(0, '127.0.0.1');
+    try {
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const res = await post(`http://127.0.0.1:${port}`, '/items/nope', { n: 1 });
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('ERR_UNKNOWN_NODE');
+    } finally {
+      await app.close();
+      await removeDir(dataDir);
+    }
+  });
+});
+
 describe('handoffErrorStatus', () => {
   it('maps by the stable code, and leaves foreign errors unmapped', () => {
     expect(handoffErrorStatus({ code: 'ERR_INVALID_NODE_ID' })).toBe(400);

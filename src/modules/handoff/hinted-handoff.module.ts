@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import { HandoffHealthIndicator } from '../health/handoff.health';
 import { HandoffService } from '../replay/handoff.service';
+import { HandoffExceptionFilter } from './handoff-exception.filter';
 import { HandoffWriter } from './handoff-writer';
 import { HintedHandoffCoreModule, type CoreSettingsSource } from './hinted-handoff-core.module';
 import {
@@ -57,8 +58,16 @@ export class HintedHandoffModule {
       module: HintedHandoffModule,
       global: extras.isGlobal ?? true,
       imports: [HintedHandoffCoreModule.create(source, extras), TerminusModule],
-      providers: [...aliases, HandoffHealthIndicator],
-      exports: [HandoffService, HANDOFF_CONFIG, HandoffWriter, HandoffHealthIndicator],
+      // The filter is a provider too, so `app.useGlobalFilters(app.get(HandoffExceptionFilter))`
+      // works as well as an APP_FILTER binding.
+      providers: [...aliases, HandoffHealthIndicator, HandoffExceptionFilter],
+      exports: [
+        HandoffService,
+        HANDOFF_CONFIG,
+        HandoffWriter,
+        HandoffHealthIndicator,
+        HandoffExceptionFilter,
+      ],
     };
   }
 }
