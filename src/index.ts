@@ -203,3 +203,48 @@ export type {
   ReplayErrorKind,
   ReplayMetrics,
 } from './modules/replay/replay-metrics.interface';
+
+// ---- Names for ES module hosts ---------------------------------------------------------------
+// Node finds the names of a CommonJS module for `import { … } from` by reading its source, not by
+// running it, and getters defined in a loop are invisible to that reading. This never runs; it
+// names every value above in the one form the reader knows. A test keeps it in step with lazy().
+// eslint-disable-next-line no-constant-condition
+if (false) {
+  exports.HintedHandoffModule = undefined;
+  exports.HandoffService = undefined;
+  exports.HandoffWriter = undefined;
+  exports.HandoffExceptionFilter = undefined;
+  exports.handoffErrorStatus = undefined;
+  exports.HandoffQueueNotConfiguredError = undefined;
+  exports.DuplicateNodeError = undefined;
+  exports.InvalidNodeIdError = undefined;
+  exports.NodeTimeoutError = undefined;
+  exports.NodeUnreachableError = undefined;
+  exports.PermanentWriteError = undefined;
+  exports.ReplayClosedError = undefined;
+  exports.TransientWriteError = undefined;
+  exports.UnknownNodeError = undefined;
+  exports.QueueFailedError = undefined;
+  exports.QueueFullError = undefined;
+  exports.QueueLockedError = undefined;
+  exports.QueueNotOpenError = undefined;
+  exports.QueueOpenError = undefined;
+  exports.DEFAULTS = undefined;
+  exports.ConfigValidationError = undefined;
+  exports.HANDOFF_CONFIG = undefined;
+  exports.handoffConfig = undefined;
+  exports.resolveHandoffConfig = undefined;
+  exports.validateHandoffEnv = undefined;
+  exports.DiskBackedQueue = undefined;
+  exports.QueueModule = undefined;
+  exports.getHandoffQueueToken = undefined;
+  exports.InjectHandoffQueue = undefined;
+  exports.NODE_CLIENT = undefined;
+  exports.HttpNodeClient = undefined;
+  exports.HandoffHealthIndicator = undefined;
+  exports.HandoffHealthModule = undefined;
+  exports.HandoffMetricsModule = undefined;
+  exports.METRIC = undefined;
+  exports.REPLAY_METRICS = undefined;
+  exports.NOOP_REPLAY_METRICS = undefined;
+}

@@ -83,6 +83,18 @@ describe('the packed library in a host app', () => {
     });
   });
 
+  it('gives an ES module host the same names as require', async () => {
+    const cjs = `console.log(JSON.stringify(Object.keys(require('${PACKAGE}')).sort()))`;
+    const esm = `import * as lib from '${PACKAGE}';
+      console.log(JSON.stringify(Object.keys(lib).filter((k) => k !== 'default' && k !== '__esModule').sort()))`;
+    const names = JSON.parse((await run(process.execPath, ['-e', cjs], { cwd: hostDir })).stdout);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', esm], {
+      cwd: hostDir,
+    });
+    expect(names).toContain('HintedHandoffModule');
+    expect(JSON.parse(stdout)).toEqual(names);
+  });
+
   it('exposes its entry points through the exports map and nothing deeper', async () => {
     const resolve = (spec: string) =>
       run(process.execPath, ['-p', `require.resolve('${spec}')`], { cwd: hostDir });
