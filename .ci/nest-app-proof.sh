@@ -26,11 +26,18 @@ cd proof-app
 npm install --no-audit --no-fund
 
 step "the README's install line"
+size_before="$(du -sm node_modules | cut -f1)"
+count_before="$(npm ls --all --parseable 2>/dev/null | wc -l)"
 line="$(grep -m 1 '^npm install nestjs-hinted-handoff' "$root/README.md")"
 echo "$line"
 # The tarball stands in for the registry's package; the rest of the line is verbatim.
 read -r -a words <<<"${line#npm install nestjs-hinted-handoff}"
 npm install --no-audit --no-fund "$tarball" "${words[@]}"
+# Reported, not asserted: what the library adds to this host, and what requiring it costs.
+echo "added to the host: $(($(npm ls --all --parseable 2>/dev/null | wc -l) - count_before)) packages," \
+  "$(($(du -sm node_modules | cut -f1) - size_before)) MB"
+node -e 'const t = process.hrtime.bigint(); require("nestjs-hinted-handoff");
+  console.log(`require("nestjs-hinted-handoff"): ${Number(process.hrtime.bigint() - t) / 1e6} ms`)'
 
 step "the README's snippets"
 node "$root/.ci/nest-app-proof/readme-snippets.cjs" "$root/README.md" .
