@@ -1,35 +1,16 @@
-import { DynamicModule, Global, LoggerService, LogLevel, Module } from '@nestjs/common';
+import { DynamicModule, LoggerService, LogLevel, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { handoffConfig, validateHandoffEnv } from './config';
-import { HANDOFF_CONFIG } from './config/handoff-config.constants';
 import type { HandoffConfig } from './config/handoff-config.interface';
 import { AdminModule } from './modules/admin/admin.module';
 import { HandoffConsoleModule } from './modules/console/handoff-console.module';
+import { HintedHandoffModule } from './modules/handoff/hinted-handoff.module';
 import { HealthRoutesModule } from './modules/health/health-routes.module';
 import { RelayMetricsModule } from './modules/metrics/relay-metrics.module';
 import { InfluxNodeClient } from './modules/relay/influx-node-client';
 import { RelayModule } from './modules/relay/relay.module';
-import { ReplayModule } from './modules/replay/replay.module';
-
-/**
- * Makes the resolved config and the hand-off service visible to every module of the app (relay,
- * admin, health, metrics), so each of them is mounted by one line below and none imports
- * `ReplayModule` again (which would open every queue a second time).
- */
-@Global()
-@Module({})
-class HandoffCoreModule {
-  static forRoot(config: HandoffConfig, replay: DynamicModule): DynamicModule {
-    return {
-      module: HandoffCoreModule,
-      imports: [replay],
-      providers: [{ provide: HANDOFF_CONFIG, useValue: config }],
-      exports: [replay, HANDOFF_CONFIG],
-    };
-  }
-}
 
 /**
  * The standalone relay app. `config` is validated by `main.ts` before this module is built, so a
@@ -43,7 +24,6 @@ export class AppModule {
       timeoutMs: config.writeTimeoutMs,
       maxRequestBytes: config.maxBodySize,
     });
-    const replay = ReplayModule.forRoot({ config, client });
     return {
       module: AppModule,
       imports: [
@@ -58,7 +38,9 @@ export class AppModule {
             return env;
           },
         }),
-        HandoffCoreModule.forRoot(config, replay),
+        // The library's own module, as a host app uses it: the resolved config and the hand-off
+        // service visible to every module below (global), the relay's client for the replays.
+        HintedHandoffModule.forRoot({ ...config, client }),
         RelayModule.forRoot({ client }),
         // ---- Operator, health and metrics routes (owned by their modules' engineer) ----------
         AdminModule,

@@ -1,9 +1,7 @@
-import { plainToInstance } from 'class-transformer';
-import { IsOptional, validateSync } from 'class-validator';
 import { DEFAULTS, type FsyncPolicy, type WriteConsistency } from './defaults';
 import { ConfigValidationError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
-import { HandoffVariable, handoffVariables } from './handoff-variable.decorator';
+import { HandoffVariable, handoffVariables, problemOf } from './handoff-variable.decorator';
 import { crossCheck } from './cross-check';
 import { parseBatchSize } from './parse-batch-size';
 import { parseChoice } from './parse-choice';
@@ -26,99 +24,76 @@ const WRITE_CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum'
 
 /**
  * The `HH_*` environment variables, as strings exactly as the environment holds them. Every
- * property is optional (unset takes the default) and checked by its own parser; nothing is
- * converted implicitly, since class-transformer's implicit conversion turns `'false'` into true.
+ * property is optional (unset takes the default) and checked by its own parser on the text as
+ * given: nothing is converted implicitly (`'false'` stays text for its parser to judge).
  */
 export class HandoffEnv {
-  @IsOptional()
   @HandoffVariable('dataDir', parseText('directory path'), DEFAULTS.dataDir)
   HH_DATA_DIR?: string;
 
-  @IsOptional()
   @HandoffVariable('nodes', parseNodes, parseNodes(DEFAULTS.nodes))
   HH_NODES?: string;
 
-  @IsOptional()
   @HandoffVariable('maxSize', parseSize, DEFAULTS.maxSize)
   HH_MAX_SIZE?: string;
 
-  @IsOptional()
   @HandoffVariable('maxSegmentSize', parseSegmentSize, DEFAULTS.maxSegmentSize)
   HH_MAX_SEGMENT_SIZE?: string;
 
-  @IsOptional()
   @HandoffVariable('maxAgeMs', parsePositiveDuration, DEFAULTS.maxAgeMs)
   HH_MAX_AGE?: string;
 
-  @IsOptional()
   @HandoffVariable('retryRateLimit', parseRate, DEFAULTS.retryRateLimit)
   HH_RETRY_RATE_LIMIT?: string;
 
-  @IsOptional()
   @HandoffVariable('retryIntervalMs', parseTimerDuration, DEFAULTS.retryIntervalMs)
   HH_RETRY_INTERVAL?: string;
 
-  @IsOptional()
   @HandoffVariable('retryMaxIntervalMs', parseTimerDuration, DEFAULTS.retryMaxIntervalMs)
   HH_RETRY_MAX_INTERVAL?: string;
 
-  @IsOptional()
   @HandoffVariable('purgeCron', parseCron, DEFAULTS.purgeCron)
   HH_PURGE_CRON?: string;
 
-  @IsOptional()
   @HandoffVariable('fsync', parseChoice(FSYNC_POLICIES), DEFAULTS.fsync)
   HH_FSYNC?: string;
 
-  @IsOptional()
   @HandoffVariable('fsyncIntervalMs', parseTimerDuration, DEFAULTS.fsyncIntervalMs)
   HH_FSYNC_INTERVAL?: string;
 
-  @IsOptional()
   @HandoffVariable('retryConcurrency', (t) => parseInteger(t, 1), DEFAULTS.retryConcurrency)
   HH_RETRY_CONCURRENCY?: string;
 
-  @IsOptional()
   @HandoffVariable('replayBatchBytes', parseBatchSize, DEFAULTS.replayBatchBytes)
   HH_REPLAY_BATCH_BYTES?: string;
 
-  @IsOptional()
   @HandoffVariable('port', (t) => parseInteger(t, 0, 65535), DEFAULTS.port)
   HH_PORT?: string;
 
-  @IsOptional()
   @HandoffVariable('host', parseText('listen address'), DEFAULTS.host)
   HH_HOST?: string;
 
-  @IsOptional()
   @HandoffVariable('authToken', parseText('token'), undefined, { secret: true })
   HH_AUTH_TOKEN?: string;
 
-  @IsOptional()
   @HandoffVariable('adminToken', parseText('token'), undefined, { secret: true })
   HH_ADMIN_TOKEN?: string;
 
-  @IsOptional()
   @HandoffVariable('maxBodySize', parsePositiveSize, DEFAULTS.maxBodySize)
   HH_MAX_BODY_SIZE?: string;
 
-  @IsOptional()
   @HandoffVariable('writeTimeoutMs', parseTimerDuration, DEFAULTS.writeTimeoutMs)
   HH_WRITE_TIMEOUT?: string;
 
-  @IsOptional()
   @HandoffVariable('writeConsistency', parseChoice(WRITE_CONSISTENCIES), DEFAULTS.writeConsistency)
   HH_WRITE_CONSISTENCY?: string;
 
-  @IsOptional()
   @HandoffVariable('maxConsistency', parseChoice(WRITE_CONSISTENCIES), DEFAULTS.maxConsistency)
   HH_MAX_CONSISTENCY?: string;
 
-  @IsOptional()
   @HandoffVariable('healthDiskThreshold', parseRatio, DEFAULTS.healthDiskThreshold)
   HH_HEALTH_DISK_THRESHOLD?: string;
 
-  @IsOptional()
   @HandoffVariable('healthMaxBacklogAgeMs', parsePositiveDuration, DEFAULTS.healthMaxBacklogAgeMs)
   HH_HEALTH_MAX_BACKLOG_AGE?: string;
 }
@@ -152,10 +127,11 @@ export function readHandoffEnv(
   for (const v of variables) {
     if (env[v.env] !== undefined && env[v.env] !== null) raw[v.env] = env[v.env];
   }
-  const instance = plainToInstance(HandoffEnv, raw, { enableImplicitConversion: false });
   const failed = new Map<string, string>();
-  for (const error of validateSync(instance, { skipMissingProperties: false })) {
-    failed.set(error.property, Object.values(error.constraints ?? {}).join('; '));
+  for (const v of variables) {
+    if (!(v.env in raw)) continue;
+    const problem = problemOf(v.parse, raw[v.env]);
+    if (problem !== undefined) failed.set(v.env, problem);
   }
   const config = {} as Record<keyof HandoffConfig, unknown>;
   const problems: ConfigProblem[] = [];

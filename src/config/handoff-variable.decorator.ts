@@ -1,4 +1,3 @@
-import { ValidateBy, type ValidationArguments } from 'class-validator';
 import { ConfigValueError } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 
@@ -19,10 +18,10 @@ export function handoffVariables(): readonly HandoffVariable[] {
 }
 
 /**
- * Declares an environment variable of the handoff configuration: registers it (so the env class
- * is the one list of variables) and validates it with class-validator by running its parser on
- * the raw text. Values are never converted implicitly: the parser sees the string as given, and
- * the validation message is the parser's own, saying what is expected.
+ * Declares an environment variable of the handoff configuration: registers it, so the env class
+ * is the one list of variables. Its parser checks the raw text (`problemOf`): values are never
+ * converted implicitly, and the message is the parser's own, saying what is expected. Plain
+ * metadata rather than class-validator, so a host app does not install a validator to start.
  */
 export function HandoffVariable<K extends keyof HandoffConfig>(
   key: K,
@@ -30,7 +29,7 @@ export function HandoffVariable<K extends keyof HandoffConfig>(
   defaultValue: HandoffConfig[K],
   options: { secret?: boolean } = {},
 ): PropertyDecorator {
-  return (target, property) => {
+  return (_target, property) => {
     variables.push({
       env: String(property),
       key,
@@ -38,14 +37,6 @@ export function HandoffVariable<K extends keyof HandoffConfig>(
       default: defaultValue,
       secret: options.secret ?? false,
     } as HandoffVariable);
-    ValidateBy({
-      name: 'handoffVariable',
-      validator: {
-        validate: (value: unknown) => problemOf(parse, value) === undefined,
-        defaultMessage: (args?: ValidationArguments) =>
-          problemOf(parse, args?.value) ?? 'invalid value',
-      },
-    })(target, property);
   };
 }
 

@@ -13,11 +13,12 @@ import {
   HandoffService,
   HintedHandoffModule,
   InjectHandoffQueue,
+  QueueModule,
   METRIC,
-  PrometheusReplayMetrics,
   REPLAY_METRICS,
   handoffConfig,
 } from '../../src';
+import { PrometheusReplayMetrics } from '../../src/modules/metrics/prometheus-replay-metrics';
 import { RecordingMetrics } from '../replay/support/recording-metrics';
 import { makeTempDir, removeDir } from '../replay/support/temp-dir';
 import { TestSink } from '../replay/support/test-sink';
@@ -147,7 +148,7 @@ describe('HintedHandoffModule', () => {
           @InjectHandoffQueue('n2') readonly n2: DiskBackedQueue,
         ) {}
       }
-      @Module({ imports: [HintedHandoffModule.registerQueue('n1', 'n2')], providers: [Inspector] })
+      @Module({ imports: [QueueModule.registerQueue('n1', 'n2')], providers: [Inspector] })
       class FeatureModule {}
       sink.mode = { kind: 'status', status: 503 };
       const ref = await Test.createTestingModule({
@@ -175,7 +176,7 @@ describe('HintedHandoffModule', () => {
     });
 
     it('stops start-up for a node that is not configured', async () => {
-      @Module({ imports: [HintedHandoffModule.registerQueue('ghost')] })
+      @Module({ imports: [QueueModule.registerQueue('ghost')] })
       class FeatureModule {}
       const compiling = Test.createTestingModule({
         imports: [
@@ -187,7 +188,7 @@ describe('HintedHandoffModule', () => {
     });
 
     it('refuses an id that could not name a directory when declared', () => {
-      expect(() => HintedHandoffModule.registerQueue('..')).toThrow(/invalid node id/);
+      expect(() => QueueModule.registerQueue('..')).toThrow(/invalid node id/);
     });
   });
 

@@ -50,9 +50,78 @@ describe('the packed library in a host app', () => {
       const text = await fs.readFile(path.join(hostDir, 'src', file), 'utf8');
       expect(text).not.toMatch(/from '\.\.\/\.\.\//);
     }
-    // The package carries the build and no sources or tests.
+    // The package carries the build and no sources, tests, or maps pointing at absent sources.
     const packed = await fs.readdir(path.join(hostDir, 'node_modules', PACKAGE));
     expect(packed.sort()).toEqual(['README.md', 'dist', 'package.json']);
+    const built = await fs.readdir(path.join(hostDir, 'node_modules', PACKAGE, 'dist'), {
+      recursive: true,
+    });
+    expect(built.filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('loads nothing heavy on require, and only what a feature needs when it is used', async () => {
+    const probe = `
+      const heavy = () => ['@nestjs/terminus', '@nestjs/schedule', 'prom-client',
+        '@willsoto/nestjs-prometheus', '@nestjs/config', 'class-validator', 'fastify']
+        .filter((name) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + name + '/')));
+      const lib = require('${PACKAGE}');
+      const onRequire = heavy();
+      lib.HintedHandoffModule.forRoot();
+      const onForRoot = heavy();
+      lib.HandoffMetricsModule;
+      console.log(JSON.stringify({ onRequire, onForRoot, onMetrics: heavy() }));`;
+    const { stdout } = await run(process.execPath, ['-e', probe], { cwd: hostDir });
+    expect(JSON.parse(stdout)).toEqual({
+      onRequire: [],
+      onForRoot: ['@nestjs/terminus', '@nestjs/schedule'],
+      onMetrics: [
+        '@nestjs/terminus',
+        '@nestjs/schedule',
+        'prom-client',
+        '@willsoto/nestjs-prometheus',
+      ],
+    });
+  });
+
+  it('gives an ES module host the same names as require', async () => {
+    const cjs = `console.log(JSON.stringify(Object.keys(require('${PACKAGE}')).sort()))`;
+    const esm = `import * as lib from '${PACKAGE}';
+      console.log(JSON.stringify(Object.keys(lib).filter((k) => k !== 'default' && k !== '__esModule').sort()))`;
+    const names = JSON.parse((await run(process.execPath, ['-e', cjs], { cwd: hostDir })).stdout);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', esm], {
+      cwd: hostDir,
+    });
+    expect(names).toContain('HintedHandoffModule');
+    expect(JSON.parse(stdout)).toEqual(names);
+  });
+
+  it('exposes its entry points through the exports map and nothing deeper', async () => {
+    const resolve = (spec: string) =>
+      run(process.execPath, ['-p', `require.resolve('${spec}')`], { cwd: hostDir });
+    const dist = path.join(hostDir, 'node_modules', PACKAGE, 'dist');
+    expect((await resolve(`${PACKAGE}/testing`)).stdout.trim()).toBe(path.join(dist, 'testing.js'));
+    expect((await resolve(`${PACKAGE}/relay`)).stdout.trim()).toBe(path.join(dist, 'relay.js'));
+    await expect(resolve(`${PACKAGE}/dist/modules/replay/handoff.service`)).rejects.toThrow(
+      /ERR_PACKAGE_PATH_NOT_EXPORTED/,
+    );
+    const manifest = JSON.parse(
+      await fs.readFile(path.join(hostDir, 'node_modules', PACKAGE, 'package.json'), 'utf8'),
+    ) as { bin: Record<string, string>; dependencies: Record<string, string> };
+    expect(Object.keys(manifest.bin)).toEqual(['hinted-handoff']);
+    // The relay's packages are not the library's dependencies.
+    expect(Object.keys(manifest.dependencies)).toEqual(['cron']);
+  });
+
+  it("passes the host app's own unit and e2e tests, on Express and Fastify (the README's testing recipe)", async () => {
+    const jest = path.join(hostDir, 'node_modules', 'jest', 'bin', 'jest.js');
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const { stderr } = await run(process.execPath, [jest, '--runInBand', '--ci'], {
+      cwd: hostDir,
+      env,
+    });
+    expect(stderr).toMatch(/Tests:\s+4 passed, 4 total/);
+    // The recipe writes its queues to the OS temp dir, never into the project folder.
+    await expect(fs.access(path.join(hostDir, 'data'))).rejects.toThrow(/ENOENT/);
   });
 
   it('hands off a write to a stopped node, shows it on /health, and delivers it when the node is back', async () => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { HintedHandoffModule } from 'nestjs-hinted-handoff';
+import { HandoffExceptionFilter, HintedHandoffModule } from 'nestjs-hinted-handoff';
 import { HealthController } from './health.controller';
 import { ItemsController } from './items.controller';
 
@@ -11,5 +12,7 @@ import { ItemsController } from './items.controller';
     TerminusModule,
   ],
   controllers: [HealthController, ItemsController],
+  // The library's errors answer 404 / 422 / 502 / 503 instead of 500.
+  providers: [{ provide: APP_FILTER, useClass: HandoffExceptionFilter }],
 })
 export class AppModule {}

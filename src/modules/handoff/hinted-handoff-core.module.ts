@@ -4,11 +4,13 @@ import {
   Module,
   type OnApplicationShutdown,
   type Provider,
+  type Type,
 } from '@nestjs/common';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
-import { resolveHandoffConfig } from '../../config/resolve-handoff-config';
-import { HandoffMetricsModule } from '../metrics/handoff-metrics.module';
+import type { HandoffConfig } from '../../config/handoff-config.interface';
+import { HANDOFF_QUEUE_SOURCE, type HandoffQueueSource } from '../queue/handoff-queue-source';
 import { HandoffService } from '../replay/handoff.service';
+import { HandoffQueueNotConfiguredError } from './errors';
 import { NOOP_REPLAY_METRICS, REPLAY_METRICS } from '../replay/replay-metrics.interface';
 import { HandoffWriter } from './handoff-writer';
 import {
@@ -24,11 +26,53 @@ import type {
   HintedHandoffSettings,
 } from './hinted-handoff-options.interface';
 import { nodeClientProviders, type NodeClientRef } from './node-client.providers';
+import { settingsProviders } from './settings.providers';
 
-/** How the core gets its settings: a value, or a factory with its imports and dependencies. */
+/** How the core gets its settings: a value, or a factory / class with its imports. */
 export type CoreSettingsSource =
   | { settings: HintedHandoffSettings }
-  | Pick<HintedHandoffModuleAsyncOptions, 'imports' | 'inject' | 'useFactory'>;
+  | Pick<
+      HintedHandoffModuleAsyncOptions,
+      'imports' | 'inject' | 'useFactory' | 'useClass' | 'useExisting'
+    >;
+
+/**
+ * Loaded when the module is built, not when the package is required: class-validator (the
+ * settings' checks) and prom-client (metrics) cost a host's start-up only when it uses them.
+ */
+function resolveSettings(settings: HintedHandoffSettings | undefined): HandoffConfig {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { resolveHandoffConfig } = require('../../config/resolve-handoff-config') as {
+    resolveHandoffConfig: (s: object, env: NodeJS.ProcessEnv) => HandoffConfig;
+  };
+  return resolveHandoffConfig(settings ?? {}, process.env);
+}
+
+/**
+ * QueueModule.registerQueue's queues are HandoffService's own (a directory has one owner). The
+ * node must be configured (or left on disk by an earlier configuration).
+ */
+function queueSourceOf(handoff: HandoffService): HandoffQueueSource {
+  return {
+    async queueOf(id) {
+      // Factories run before lifecycle hooks: let the service open its queues first (the call
+      // is idempotent; Nest's own onModuleInit joins the same start).
+      await handoff.onModuleInit();
+      if (!handoff.hasNode(id)) {
+        // Nest runs no shutdown hook after a failed start: release the queue locks here.
+        await handoff.onApplicationShutdown();
+        throw new HandoffQueueNotConfiguredError(id);
+      }
+      return handoff.queueOf(id);
+    },
+  };
+}
+
+function handoffMetricsModule(): Type<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../metrics/handoff-metrics.module') as { HandoffMetricsModule: Type<unknown> })
+    .HandoffMetricsModule;
+}
 
 /**
  * The one HandoffService of the application and what it needs. Always global, for two reasons:
@@ -51,24 +95,15 @@ export class HintedHandoffCoreModule implements OnApplicationShutdown {
   }
 
   static create(source: CoreSettingsSource, extras: HintedHandoffModuleExtras): DynamicModule {
-    const settingsProvider: Provider =
-      'settings' in source
-        ? { provide: HINTED_HANDOFF_MODULE_OPTIONS, useValue: source.settings }
-        : {
-            provide: HINTED_HANDOFF_MODULE_OPTIONS,
-            useFactory: source.useFactory,
-            inject: source.inject ?? [],
-          };
     const imports = 'settings' in source ? [] : [...(source.imports ?? [])];
-    if (extras.metrics === true) imports.push(HandoffMetricsModule);
+    if (extras.metrics === true) imports.push(handoffMetricsModule());
     const providers: Provider[] = [
-      settingsProvider,
+      ...settingsProviders(source),
       {
         provide: HANDOFF_CONFIG,
         // The same resolution as the relay: options over HH_* variables, one checked result.
         // A factory's full config (handoffConfig.asProvider()) passes through it unchanged.
-        useFactory: (settings: HintedHandoffSettings | undefined) =>
-          resolveHandoffConfig(settings ?? {}, process.env),
+        useFactory: resolveSettings,
         inject: [HINTED_HANDOFF_MODULE_OPTIONS],
       },
       ...nodeClientProviders(extras.client),
@@ -78,6 +113,7 @@ export class HintedHandoffCoreModule implements OnApplicationShutdown {
         : []),
       HandoffService,
       HandoffWriter,
+      { provide: HANDOFF_QUEUE_SOURCE, useFactory: queueSourceOf, inject: [HandoffService] },
       { provide: HANDOFF_CORE_SERVICE, useExisting: HandoffService },
       { provide: HANDOFF_CORE_CONFIG, useExisting: HANDOFF_CONFIG },
       { provide: HANDOFF_CORE_WRITER, useExisting: HandoffWriter },
@@ -87,7 +123,12 @@ export class HintedHandoffCoreModule implements OnApplicationShutdown {
       global: true,
       imports,
       providers,
-      exports: [HANDOFF_CORE_SERVICE, HANDOFF_CORE_CONFIG, HANDOFF_CORE_WRITER],
+      exports: [
+        HANDOFF_CORE_SERVICE,
+        HANDOFF_CORE_CONFIG,
+        HANDOFF_CORE_WRITER,
+        HANDOFF_QUEUE_SOURCE,
+      ],
     };
   }
 }

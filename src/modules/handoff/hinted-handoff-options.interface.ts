@@ -9,9 +9,17 @@ import type { NodeClient } from '../replay/node-client.interface';
 
 /**
  * Settings of the module: any `HandoffConfig` field; each one given wins over its `HH_*`
- * variable, the rest come from the environment (or the defaults), checked as one.
+ * variable, the rest come from the environment (or the defaults), checked as one. Sizes and
+ * durations may be numbers (bytes, ms) or text as the variables take it (`'512MB'`, `'7d'`).
  */
-export type HintedHandoffSettings = Partial<HandoffConfig>;
+export type HintedHandoffSettings = {
+  [K in keyof HandoffConfig]?: HandoffConfig[K] extends number ? number | string : HandoffConfig[K];
+};
+
+/** A class that makes the settings: `forRootAsync({ useClass })` or `{ useExisting }`. */
+export interface HintedHandoffOptionsFactory {
+  createHintedHandoffOptions(): HintedHandoffSettings | Promise<HintedHandoffSettings>;
+}
 
 /** What is fixed when the module is declared (it shapes the providers, so no factory decides it). */
 export interface HintedHandoffModuleExtras {
@@ -43,12 +51,16 @@ export interface HintedHandoffModuleOptions
 
 /**
  * `HintedHandoffModule.forRootAsync(options)`: the settings come from a factory (for instance
- * `handoffConfig.asProvider()`, or one that reads ConfigService); a full or partial result is
- * resolved against the environment and checked again.
+ * `handoffConfig.asProvider()`, or one that reads ConfigService), a class implementing
+ * `HintedHandoffOptionsFactory` (`useClass`, instantiated in this module) or an existing
+ * provider of one (`useExisting`, from `imports` or a global module); a full or partial result
+ * is resolved against the environment and checked again. Exactly one of the three.
  */
 export interface HintedHandoffModuleAsyncOptions extends HintedHandoffModuleExtras {
   imports?: ModuleMetadata['imports'];
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  useFactory: (...args: any[]) => HintedHandoffSettings | Promise<HintedHandoffSettings>;
+  useFactory?: (...args: any[]) => HintedHandoffSettings | Promise<HintedHandoffSettings>;
+  useClass?: Type<HintedHandoffOptionsFactory>;
+  useExisting?: InjectionToken<HintedHandoffOptionsFactory>;
 }

@@ -2,10 +2,8 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import { HandoffHealthIndicator } from '../health/handoff.health';
-import type { DiskBackedQueue } from '../queue/disk-backed-queue';
-import { getHandoffQueueToken } from '../queue/queue.constants';
 import { HandoffService } from '../replay/handoff.service';
-import { HandoffQueueNotConfiguredError } from './errors';
+import { HandoffExceptionFilter } from './handoff-exception.filter';
 import { HandoffWriter } from './handoff-writer';
 import { HintedHandoffCoreModule, type CoreSettingsSource } from './hinted-handoff-core.module';
 import {
@@ -23,8 +21,8 @@ import type {
 /**
  * Hinted handoff for an existing NestJS app. `forRoot()` once (settings from `HH_*` variables
  * and/or options), then inject `HandoffService` / `HandoffWriter`, use `HandoffHealthIndicator`
- * in the app's health controller, and `registerQueue(...ids)` where a module wants a node's
- * queue by `@InjectHandoffQueue(id)`. The library never calls ConfigModule.forRoot,
+ * in the app's health controller, and `QueueModule.registerQueue(...ids)` where a module wants
+ * a node's queue by `@InjectHandoffQueue(id)`. The library never calls ConfigModule.forRoot,
  * PrometheusModule.register or ScheduleModule.forRoot: when the host has ScheduleModule, the
  * `handoff:*` jobs are in its SchedulerRegistry; without it they run on a private one.
  */
@@ -43,32 +41,8 @@ export class HintedHandoffModule {
   }
 
   static forRootAsync(options: HintedHandoffModuleAsyncOptions): DynamicModule {
-    const { client, metrics, isGlobal, imports, inject, useFactory } = options;
-    return HintedHandoffModule.root({ imports, inject, useFactory }, { client, metrics, isGlobal });
-  }
-
-  /**
-   * One provider per node under `getHandoffQueueToken(id)`: the very DiskBackedQueue that
-   * HandoffService appends to and replays from (a directory has one owner). The node must be
-   * configured (or left on disk by an earlier configuration); the app does not start otherwise.
-   */
-  static registerQueue(...nodeIds: string[]): DynamicModule {
-    const providers: Provider<Promise<DiskBackedQueue>>[] = [...new Set(nodeIds)].map((id) => ({
-      provide: getHandoffQueueToken(id),
-      useFactory: async (handoff: HandoffService) => {
-        // Factories run before lifecycle hooks: let the service open its queues first (the
-        // call is idempotent; Nest's own onModuleInit joins the same start).
-        await handoff.onModuleInit();
-        if (!handoff.hasNode(id)) {
-          // Nest runs no shutdown hook after a failed start: release the queue locks here.
-          await handoff.onApplicationShutdown();
-          throw new HandoffQueueNotConfiguredError(id);
-        }
-        return handoff.queueOf(id);
-      },
-      inject: [HANDOFF_CORE_SERVICE],
-    }));
-    return { module: HintedHandoffModule, providers, exports: providers };
+    const { client, metrics, isGlobal, ...source } = options;
+    return HintedHandoffModule.root(source, { client, metrics, isGlobal });
   }
 
   private static root(
@@ -84,8 +58,16 @@ export class HintedHandoffModule {
       module: HintedHandoffModule,
       global: extras.isGlobal ?? true,
       imports: [HintedHandoffCoreModule.create(source, extras), TerminusModule],
-      providers: [...aliases, HandoffHealthIndicator],
-      exports: [HandoffService, HANDOFF_CONFIG, HandoffWriter, HandoffHealthIndicator],
+      // The filter is a provider too, so `app.useGlobalFilters(app.get(HandoffExceptionFilter))`
+      // works as well as an APP_FILTER binding.
+      providers: [...aliases, HandoffHealthIndicator, HandoffExceptionFilter],
+      exports: [
+        HandoffService,
+        HANDOFF_CONFIG,
+        HandoffWriter,
+        HandoffHealthIndicator,
+        HandoffExceptionFilter,
+      ],
     };
   }
 }

@@ -3,16 +3,18 @@ import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import type { DiskBackedQueue } from './disk-backed-queue';
 import { HandoffQueueRegistry } from './handoff-queue-registry';
+import { HANDOFF_QUEUE_SOURCE, type HandoffQueueSource } from './handoff-queue-source';
 import { QueueCoreModule } from './queue-core.module';
 import type { QueueModuleAsyncOptions, QueueModuleOptions } from './queue-module-options.interface';
 import { queueOptionsFromConfig } from './queue-options-from-config';
 import { getHandoffQueueToken, QUEUE_MODULE_OPTIONS } from './queue.constants';
 
 /**
- * Per-node DiskBackedQueues for Nest. Call one `forRoot*()` once in the application (it is
- * global: the registry is then injectable everywhere as HandoffQueueRegistry or QueueRegistry),
- * and `registerQueue(...nodeIds)` wherever a module wants queues injected by
- * `@InjectHandoffQueue(nodeId)`. Every queue is closed on application shutdown.
+ * Per-node DiskBackedQueues for Nest. `registerQueue(...nodeIds)` wherever a module wants queues
+ * injected by `@InjectHandoffQueue(nodeId)`: with `HintedHandoffModule` in the app they are the
+ * queues HandoffService replays from. Without it, call one `forRoot*()` once (it is global: the
+ * registry is then injectable everywhere as HandoffQueueRegistry or QueueRegistry). Every queue
+ * is closed on application shutdown.
  */
 @Module({})
 export class QueueModule {
@@ -49,20 +51,16 @@ export class QueueModule {
 
   /**
    * One provider per node, under `getHandoffQueueToken(id)`: the node's queue, opened (the
-   * application does not start if a queue cannot be opened). Invalid ids throw here.
+   * application does not start if a queue cannot be opened, or, with HintedHandoffModule, if
+   * the node is not configured). Invalid ids throw here.
    */
   static registerQueue(...nodeIds: string[]): DynamicModule {
     const providers: Provider<Promise<DiskBackedQueue>>[] = [...new Set(nodeIds)].map((id) => ({
       provide: getHandoffQueueToken(id),
-      useFactory: (registry: HandoffQueueRegistry) => registry.get(id),
-      inject: [HandoffQueueRegistry],
+      useFactory: (source: HandoffQueueSource) => source.queueOf(id),
+      inject: [HANDOFF_QUEUE_SOURCE],
     }));
-    return {
-      module: QueueModule,
-      imports: [QueueCoreModule],
-      providers,
-      exports: providers,
-    };
+    return { module: QueueModule, providers, exports: providers };
   }
 
   private static root(
@@ -73,8 +71,17 @@ export class QueueModule {
       module: QueueModule,
       global: true,
       imports: [...imports, QueueCoreModule],
-      providers: optionsProviders,
-      exports: [QUEUE_MODULE_OPTIONS, QueueCoreModule],
+      providers: [
+        ...optionsProviders,
+        {
+          provide: HANDOFF_QUEUE_SOURCE,
+          useFactory: (registry: HandoffQueueRegistry): HandoffQueueSource => ({
+            queueOf: (id) => registry.get(id),
+          }),
+          inject: [HandoffQueueRegistry],
+        },
+      ],
+      exports: [QUEUE_MODULE_OPTIONS, QueueCoreModule, HANDOFF_QUEUE_SOURCE],
     };
   }
 }
