@@ -205,6 +205,8 @@ export class DiskBackedQueue {
   private failure: QueueFailedError | null = null;
   private lock: LockFile | null = null;
   private positionFile: PositionFile | null = null;
+  /** reopen(): the head advanced in memory before the failure, resumed if the files still hold it. */
+  private keptHead: Head | null = null;
 
   private segments: Segment[] = [];
   private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
@@ -339,6 +341,39 @@ export class DiskBackedQueue {
       if (first) throw first;
     })();
     return this.closing;
+  }
+
+  /**
+   * Closes a failed queue (or opens a closed one) and opens it again: the tail is scanned anew,
+   * so what a failed write or fdatasync left is cut or kept by the same rules as after a crash.
+   * The head advanced in memory is resumed when the files still hold it (an advance in
+   * 'interval' mode may not have reached the position file yet): entries already delivered are
+   * not delivered again. Rejects, and stays closed, while the cause persists.
+   */
+  async reopen(): Promise<void> {
+    const kept = this.state === 'open' ? { ...this.head } : null;
+    await this.close().catch(() => undefined);
+    this.keptHead = kept;
+    try {
+      await this.open();
+    } finally {
+      this.keptHead = null;
+    }
+  }
+
+  /**
+   * Makes every append resolved so far durable, whatever the fsync policy says about appends: for
+   * a caller that is about to forget its own copy of them (a dead-letter requeue). In 'never'
+   * mode only the tail is synced (sealed segments were closed unsynced).
+   */
+  async sync(): Promise<void> {
+    this.assertOpen();
+    if (this.failure) throw this.failure;
+    await this.syncSealed();
+    await new Promise<void>((resolve, reject) => {
+      this.ops.push({ kind: 'sync', waiter: { resolve, reject } });
+      this.kick();
+    });
   }
 
   async remove(): Promise<void> {
@@ -1250,9 +1285,12 @@ export class DiskBackedQueue {
       });
       pos = null;
     }
+    const kept = this.keptHead;
+    if (kept && ids.includes(kept.segment) && (!pos || isAhead(kept, pos))) pos = kept;
     if (pos) {
       // Segments before a durable position were passed but not yet unlinked (a crash in between).
-      await this.positionFile.sync();
+      if (pos === kept) await this.positionFile.write(kept, true);
+      else await this.positionFile.sync();
       for (const id of ids.filter((x) => x < pos!.segment))
         await this.fs.unlink(this.segmentPath(id));
       ids.splice(0, ids.indexOf(pos.segment));
@@ -1551,6 +1589,10 @@ export class DiskBackedQueue {
     this.lock = null;
     if (first) throw first;
   }
+}
+
+function isAhead(a: Head, b: Head): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.offset > b.offset);
 }
 
 /** Moves `cur` past the entry `reader` just parsed. */

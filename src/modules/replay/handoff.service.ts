@@ -21,6 +21,7 @@ import {
   type PurgeResult,
   type QueueBacklog,
 } from '../queue/disk-backed-queue';
+import { QueueFailedError } from '../queue/errors';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { DeadLetterQueue } from './dead-letter-queue';
 import {
@@ -45,6 +46,13 @@ import { WriteReplayer } from './write-replayer';
 export const replayTimeoutName = (nodeId: string): string => `handoff:replay:${nodeId}`;
 /** Name of the age-purge cron job in the SchedulerRegistry. */
 export const PURGE_CRON_NAME = 'handoff:purge';
+/** Name of the safety-net interval in the SchedulerRegistry (see retrySweep). */
+export const RETRY_SWEEP_NAME = 'handoff:retry-sweep';
+
+/** The sweep runs every max back-off, within 1 s..60 s: a stranded backlog waits no longer. */
+export function retrySweepIntervalMs(config: Pick<HandoffConfig, 'retryMaxIntervalMs'>): number {
+  return Math.min(60_000, Math.max(1_000, config.retryMaxIntervalMs));
+}
 
 interface NodeEntry {
   id: string;
@@ -118,6 +126,9 @@ export class HandoffService
       start: true,
     });
     this.registry.addCronJob(PURGE_CRON_NAME, job as unknown as CronJob);
+    const sweep = setInterval(() => this.retrySweep(), retrySweepIntervalMs(this.config));
+    sweep.unref();
+    this.registry.addInterval(RETRY_SWEEP_NAME, sweep);
     for (const entry of this.entries.values()) {
       if (entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
     }
@@ -156,7 +167,7 @@ export class HandoffService
 
   isBacklogged(id: string): boolean {
     const entry = this.entry(id);
-    return entry.replayer.queue.backlog().entries > 0 || entry.replayer.isBusy();
+    return this.hasBacklog(entry) || entry.replayer.isBusy();
   }
 
   /** Durably appends to the node's queue (behind its backlog) and arms its retry loop. */
@@ -177,7 +188,7 @@ export class HandoffService
    */
   wake(id: string): void {
     const entry = this.entry(id);
-    if (entry.replayer.queue.backlog().entries > 0) this.armIfIdle(entry);
+    if (this.hasBacklog(entry)) this.armIfIdle(entry);
   }
 
   pause(id: string): void {
@@ -189,7 +200,7 @@ export class HandoffService
   resume(id: string): void {
     const entry = this.entry(id);
     entry.paused = false;
-    if (entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
+    if (this.hasBacklog(entry)) this.arm(entry, 0);
   }
 
   /**
@@ -453,6 +464,39 @@ export class HandoffService
     this.arm(entry, this.config.retryIntervalMs);
   }
 
+  /**
+   * Entries wait in the node's queue. A queue closed by a reopen that failed cannot say: it
+   * counts as backlogged, so writes keep going through it (in order) and its replay reopens it.
+   */
+  private hasBacklog(entry: NodeEntry): boolean {
+    const queue = entry.replayer.queue;
+    if (!queue.isOpen()) return entry.replayer.healer.needsHeal();
+    return queue.backlog().entries > 0;
+  }
+
+  /**
+   * The safety net: a node with a backlog (or a failed queue) and no replay armed or running is
+   * armed again, so no timer lost to a bug or a fault leaves a backlog stranded. Failed queues
+   * of nodes nobody can send to are reopened here.
+   */
+  private retrySweep(): void {
+    if (this.stopping) return;
+    for (const entry of this.entries.values()) {
+      if (entry.paused || entry.retiring || entry.running) continue;
+      if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
+      const healer = entry.replayer.healer;
+      if (!entry.client) {
+        if (healer.needsHeal()) void entry.replayer.heal();
+        continue;
+      }
+      if (healer.needsHeal()) this.arm(entry, healer.dueInMs());
+      else if (entry.replayer.queue.isOpen() && this.hasBacklog(entry)) {
+        this.logger.warn(`node ${entry.id}: backlog with no replay armed; re-armed by the sweep`);
+        this.arm(entry, 0);
+      }
+    }
+  }
+
   /** (Re-)arms the node's retry timeout with `delayMs`. */
   private arm(entry: NodeEntry, delayMs: number): void {
     if (!this.scheduling || this.stopping || entry.paused || entry.retiring || !entry.client) {
@@ -492,7 +536,9 @@ export class HandoffService
       if (err instanceof ReplayClosedError || this.stopping) return;
       const first = entry.replayer.backoff.failures() <= 1;
       delay = this.retryDelay(entry);
-      if (first) {
+      // A failed queue is logged by its healer, once per change, not once per attempt.
+      if (err instanceof QueueFailedError) delay = Math.max(delay, entry.replayer.healer.dueInMs());
+      else if (first) {
         this.logger.warn(
           `node ${entry.id}: replay failed (${err instanceof Error ? err.message : String(err)}); backing off`,
         );
@@ -557,6 +603,8 @@ export class HandoffService
     }
     if (this.registry.doesExist('cron', PURGE_CRON_NAME))
       this.registry.deleteCronJob(PURGE_CRON_NAME);
+    if (this.registry.doesExist('interval', RETRY_SWEEP_NAME))
+      this.registry.deleteInterval(RETRY_SWEEP_NAME);
   }
 }
 
