@@ -12,6 +12,7 @@ import { checkMaxSegmentSize, resolveQueueOptions } from './queue-options';
 import { PositionFile, type Head } from './position-file';
 import {
   isErrno,
+  mkdirDurable,
   nodeQueueFileSystem,
   syncDir,
   writeAll,
@@ -30,7 +31,9 @@ import {
 import { mapBounded } from './map-bounded';
 import { PayloadRun } from './payload-run';
 import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, WindowPool } from './segment-reader';
+import { missingSegments, type SegmentRange } from './segment-gaps';
 import { scanSegment, type ScanResult } from './segment-scan';
+import { classifyCut } from './torn-tail';
 import { BatchBufferPool, WriteBatch } from './write-batch';
 
 export interface CorruptInfo {
@@ -64,6 +67,11 @@ export interface DiskBackedQueueOptions {
   fs?: QueueFileSystem;
   /** Called for each corrupt region skipped (and for a garbage position file), for metrics/logs. */
   onCorrupt?: (info: CorruptInfo) => void;
+  /**
+   * Segment files found missing at open, from the head on (a hole in the numbering, or no
+   * successor to a sealed last segment): their entries are lost, the queue goes on past them.
+   */
+  onMissingSegments?: (missing: SegmentRange[]) => void;
 }
 
 export interface QueuePosition {
@@ -198,6 +206,8 @@ export class DiskBackedQueue {
   private readonly positionSyncEntries: number;
   private readonly now: () => number;
   private readonly onCorrupt?: (info: CorruptInfo) => void;
+  private readonly onMissingSegments?: (missing: SegmentRange[]) => void;
+  private missing: SegmentRange[] = [];
 
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
   private opening: Promise<void> | null = null;
@@ -271,6 +281,7 @@ export class DiskBackedQueue {
     this.positionSyncEntries = resolved.positionSyncEntries;
     this.now = options.now ?? Date.now;
     this.onCorrupt = options.onCorrupt;
+    this.onMissingSegments = options.onMissingSegments;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -423,6 +434,12 @@ export class DiskBackedQueue {
   setMaxSegmentSize(n: number): void {
     this.assertOpen();
     this.maxSegmentSize = checkMaxSegmentSize(n);
+  }
+
+  /** Segments found missing at the last open (see onMissingSegments). */
+  missingSegments(): SegmentRange[] {
+    this.assertOpen();
+    return this.missing.map((r) => ({ ...r }));
   }
 
   corruptCount(): number {
@@ -1206,7 +1223,7 @@ export class DiskBackedQueue {
     ext: string,
   ): Promise<void> {
     const reader = await this.readerFor(segment);
-    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
+    await mkdirDurable(this.fs, join(this.dir, CORRUPT_DIR));
     const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${segment}-${offset}.${ext}`), 'w');
     try {
       for (let done = 0; done < bytes;) {
@@ -1219,6 +1236,8 @@ export class DiskBackedQueue {
     } finally {
       await out.close();
     }
+    // The copy's directory entry too: the segment holding the original is unlinked later.
+    await syncDir(this.fs, join(this.dir, CORRUPT_DIR));
   }
 
   private async readerFor(segment: number): Promise<SegmentReader> {
@@ -1256,7 +1275,7 @@ export class DiskBackedQueue {
 
   private async doOpen(): Promise<void> {
     this.resetState();
-    await this.fs.mkdir(this.dir);
+    await mkdirDurable(this.fs, this.dir);
     this.lock = new LockFile(this.fs, this.dir);
     await this.lock.acquire();
     const names = await this.fs.readdir(this.dir);
@@ -1309,6 +1328,8 @@ export class DiskBackedQueue {
       this.segments.push(seg);
       scanned = { id, scan };
     }
+    this.missing = missingSegments(ids, this.segments[this.segments.length - 1]?.sealed ?? false);
+    if (this.missing.length > 0) this.onMissingSegments?.(this.missing);
     const last = this.segments[this.segments.length - 1];
     if (!last || last.sealed) {
       const seg = emptySegment((last?.id ?? 0) + 1);
@@ -1400,7 +1421,11 @@ export class DiskBackedQueue {
     }
   }
 
-  /** Keeps the torn bytes under corrupt/ (never deleted silently), then cuts them off. */
+  /**
+   * Keeps the bytes past the last whole record under corrupt/ (never deleted silently), then cuts
+   * them off. A torn write (see classifyCut) is the expected end of a crash and cut quietly; a
+   * damaged complete record is reported like any other damage.
+   */
   private async truncateTorn(
     fh: QueueFileHandle,
     reader: SegmentReader,
@@ -1408,8 +1433,10 @@ export class DiskBackedQueue {
     validEnd: number,
     size: number,
   ): Promise<void> {
-    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
-    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.torn`), 'w');
+    const kind = await classifyCut(fh, validEnd, size);
+    const ext = kind === 'torn' ? 'torn' : 'bin';
+    await mkdirDurable(this.fs, join(this.dir, CORRUPT_DIR));
+    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.${ext}`), 'w');
     try {
       for (let done = 0; done < size - validEnd;) {
         const chunk = await reader.readBytes(
@@ -1424,9 +1451,20 @@ export class DiskBackedQueue {
     } finally {
       await out.close();
     }
+    // The copy's directory entry too, before the only other copy is cut off.
+    await syncDir(this.fs, join(this.dir, CORRUPT_DIR));
     await fh.truncate(validEnd);
     await fh.datasync();
     reader.reset();
+    if (kind === 'damaged') {
+      this.corruptSeen++;
+      this.onCorrupt?.({
+        segment: id,
+        offset: validEnd,
+        bytes: size - validEnd,
+        reason: 'damaged last record (a complete record, not a torn write), cut off',
+      });
+    }
   }
 
   private resolveHead(pos: Head | null, tail: { id: number; scan: ScanResult } | null): Head {

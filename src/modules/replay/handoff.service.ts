@@ -22,6 +22,7 @@ import {
   type QueueBacklog,
 } from '../queue/disk-backed-queue';
 import { QueueFailedError } from '../queue/errors';
+import { countSegments, formatSegmentRanges } from '../queue/segment-gaps';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { DeadLetterQueue } from './dead-letter-queue';
 import {
@@ -368,6 +369,12 @@ export class HandoffService
         this.metrics.corrupt(init.id, info.bytes);
         this.logger.error(
           `node ${init.id}: skipped ${info.bytes} corrupt bytes in segment ${info.segment} at ${info.offset} (${info.reason})`,
+        );
+      },
+      onMissingSegments: (missing) => {
+        this.metrics.missingSegments?.(init.id, countSegments(missing));
+        this.logger.error(
+          `node ${init.id}: segments ${formatSegmentRanges(missing)} are missing; their entries are lost`,
         );
       },
     };
