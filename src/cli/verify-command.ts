@@ -1,4 +1,8 @@
-import { formatSegmentRanges, missingSegments, type SegmentRange } from '../modules/queue/segment-gaps';
+import {
+  formatSegmentRanges,
+  missingSegments,
+  type SegmentRange,
+} from '../modules/queue/segment-gaps';
 import { deadLetterQueueDir, findQueueDirs, queueRecords, type QueueDir } from './queue-dir-reader';
 
 export interface Damage {

@@ -22,6 +22,7 @@ import {
   type QueueBacklog,
 } from '../queue/disk-backed-queue';
 import { QueueFailedError } from '../queue/errors';
+import { mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
 import { countSegments, formatSegmentRanges } from '../queue/segment-gaps';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -321,7 +322,9 @@ export class HandoffService
       if (!isValidNodeId(node.id)) throw new InvalidNodeIdError(node.id);
     }
     try {
-      await fs.mkdir(this.config.dataDir, { recursive: true });
+      // The data directory's entry in its parent is made durable (each queue does the same for
+      // its own directory): a power loss must not take every queue along with it.
+      await mkdirDurable(nodeQueueFileSystem, this.config.dataDir);
       for (const node of this.config.nodes) {
         const entry = await this.openNode({
           id: node.id,
