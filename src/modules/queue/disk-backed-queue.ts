@@ -12,6 +12,7 @@ import { checkMaxSegmentSize, resolveQueueOptions } from './queue-options';
 import { PositionFile, type Head } from './position-file';
 import {
   isErrno,
+  isNoSpace,
   mkdirDurable,
   nodeQueueFileSystem,
   syncDir,
@@ -1357,7 +1358,14 @@ export class DiskBackedQueue {
     const probe = this.cursorAtHead();
     const first = await this.step(probe);
     this.headTime = first ? first.header.appendedAt : null;
-    await this.persistHead(true);
+    try {
+      await this.persistHead(true);
+    } catch (err) {
+      // A full disk must not keep the queue from opening (draining it is what frees space): the
+      // position on disk is still a valid one, at or before this head; the next write retries.
+      if (!isNoSpace(err)) throw err;
+      this.positionDirty = true;
+    }
     if (this.fsync !== 'always') {
       this.timer = setInterval(() => this.tick(), this.fsyncIntervalMs);
       this.timer.unref();
@@ -1435,8 +1443,39 @@ export class DiskBackedQueue {
   ): Promise<void> {
     const kind = await classifyCut(fh, validEnd, size);
     const ext = kind === 'torn' ? 'torn' : 'bin';
+    const copy = join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.${ext}`);
+    try {
+      await this.keepCut(reader, copy, validEnd, size);
+    } catch (err) {
+      // A full disk: the bytes stay where they are, past the data end the queue uses, and are
+      // overwritten by the next appends (or cut at a later open, when there is room to keep them).
+      if (!isNoSpace(err)) throw err;
+      await this.fs.unlink(copy).catch(() => undefined);
+      return;
+    }
+    await fh.truncate(validEnd);
+    await fh.datasync();
+    reader.reset();
+    if (kind === 'damaged') {
+      this.corruptSeen++;
+      this.onCorrupt?.({
+        segment: id,
+        offset: validEnd,
+        bytes: size - validEnd,
+        reason: 'damaged last record (a complete record, not a torn write), cut off',
+      });
+    }
+  }
+
+  /** Copies the bytes from `validEnd` to `size` to `copy`, durably (file and directory entry). */
+  private async keepCut(
+    reader: SegmentReader,
+    copy: string,
+    validEnd: number,
+    size: number,
+  ): Promise<void> {
     await mkdirDurable(this.fs, join(this.dir, CORRUPT_DIR));
-    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.${ext}`), 'w');
+    const out = await this.fs.open(copy, 'w');
     try {
       for (let done = 0; done < size - validEnd;) {
         const chunk = await reader.readBytes(
@@ -1453,18 +1492,6 @@ export class DiskBackedQueue {
     }
     // The copy's directory entry too, before the only other copy is cut off.
     await syncDir(this.fs, join(this.dir, CORRUPT_DIR));
-    await fh.truncate(validEnd);
-    await fh.datasync();
-    reader.reset();
-    if (kind === 'damaged') {
-      this.corruptSeen++;
-      this.onCorrupt?.({
-        segment: id,
-        offset: validEnd,
-        bytes: size - validEnd,
-        reason: 'damaged last record (a complete record, not a torn write), cut off',
-      });
-    }
   }
 
   private resolveHead(pos: Head | null, tail: { id: number; scan: ScanResult } | null): Head {

@@ -96,6 +96,11 @@ function dropBytes(bufs: Buffer[], n: number): Buffer[] {
   return out;
 }
 
+/** The disk (or the user's quota, or the inodes) is full: the write may work once space is freed. */
+export function isNoSpace(err: unknown): boolean {
+  return isErrno(err, 'ENOSPC') || isErrno(err, 'EDQUOT');
+}
+
 export function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === code;
 }

@@ -22,7 +22,7 @@ import {
   type QueueBacklog,
 } from '../queue/disk-backed-queue';
 import { QueueFailedError } from '../queue/errors';
-import { mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
+import { isNoSpace, mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
 import { countSegments, formatSegmentRanges } from '../queue/segment-gaps';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { DeadLetterQueue } from './dead-letter-queue';
@@ -70,6 +70,8 @@ interface NodeEntry {
   retiring?: boolean;
   /** Settles once the deletion is over and the entry is gone from the map. */
   retirement?: Promise<void>;
+  /** node.json could not be written (full disk): the retry sweep writes it. */
+  recordPending?: boolean;
 }
 
 /**
@@ -289,7 +291,7 @@ export class HandoffService
       await this.openNode({ id, url, configured: true, client });
     }
     const entry = this.entries.get(id)!;
-    if (url) await writeNodeRecord(entry.replayer.queue.dir, { id, url });
+    if (url) await this.recordNode(entry);
     if (this.scheduling && entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
   }
 
@@ -332,9 +334,7 @@ export class HandoffService
           configured: true,
           client: this.client,
         });
-        if (node.url) {
-          await writeNodeRecord(entry.replayer.queue.dir, { id: node.id, url: node.url });
-        }
+        if (node.url) await this.recordNode(entry);
       }
       await this.adoptInactiveNodes();
     } catch (err) {
@@ -342,6 +342,24 @@ export class HandoffService
       await Promise.allSettled([...this.entries.values()].map((e) => e.replayer.close()));
       this.entries.clear();
       throw err;
+    }
+  }
+
+  /**
+   * Writes the node's URL beside its queue (node.json). Nothing replays from it: on a full disk
+   * start-up goes on without it and the retry sweep writes it once there is room.
+   */
+  private async recordNode(entry: NodeEntry): Promise<void> {
+    if (!entry.url) return;
+    try {
+      await writeNodeRecord(entry.replayer.queue.dir, { id: entry.id, url: entry.url });
+      entry.recordPending = false;
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      if (!entry.recordPending) {
+        this.logger.warn(`node ${entry.id}: node.json not written (disk full); retried later`);
+      }
+      entry.recordPending = true;
     }
   }
 
@@ -492,6 +510,8 @@ export class HandoffService
   private retrySweep(): void {
     if (this.stopping) return;
     for (const entry of this.entries.values()) {
+      if (entry.recordPending && !entry.retiring)
+        void this.recordNode(entry).catch(() => undefined);
       if (entry.paused || entry.retiring || entry.running) continue;
       if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
       const healer = entry.replayer.healer;
@@ -572,7 +592,9 @@ export class HandoffService
   private async retireIfEmpty(entry: NodeEntry): Promise<void> {
     if (entry.configured || entry.retiring || this.entries.get(entry.id) !== entry) return;
     const dlq = entry.replayer.deadLetters;
-    if (entry.replayer.queue.backlog().entries > 0 || (dlq && dlq.count() > 0)) return;
+    // A dead-letter queue that is not open may hold letters: never delete it unseen.
+    if (!entry.replayer.queue.isOpen() || entry.replayer.queue.backlog().entries > 0) return;
+    if (dlq && (!dlq.queue.isOpen() || dlq.count() > 0)) return;
     entry.retiring = true;
     this.disarm(entry);
     entry.retirement = (async () => {

@@ -46,7 +46,7 @@ export class QueueHealer {
 
   /** A queue is failed (or closed by a reopen that failed): writes and replays need a reopen. */
   needsHeal(): boolean {
-    return this.queues().some((q) => q.isFailed() || !q.isOpen());
+    return this.queues().some((q) => !isSound(q));
   }
 
   /** True while healing has failed and is backing off. */
@@ -60,31 +60,45 @@ export class QueueHealer {
   }
 
   /**
-   * Reopens every failed or closed queue when an attempt is due; resolves once all are open, or
-   * rejects (QueueUnavailableError when not due, else the reopen's error). The caller must hold
-   * whatever keeps other operations off the queues (the replayer's lock).
+   * Reopens every failed or closed queue when an attempt is due. Resolves once the first queue
+   * (the node's own) is open and sound, or rejects (QueueUnavailableError when no attempt is
+   * due, else the reopen's error): replay and hand-off need only that one; the others (dead
+   * letters) are retried with the same back-off meanwhile. The caller must hold whatever keeps
+   * other operations off the queues (the replayer's lock).
    */
   async heal(): Promise<void> {
     if (!this.needsHeal()) return;
     const wait = this.dueInMs();
-    const dir = this.queues()[0].dir;
-    if (wait > 0) throw new QueueUnavailableError(dir, this.lastError, wait);
+    const primary = this.queues()[0];
+    if (wait > 0) {
+      if (isSound(primary)) return;
+      throw new QueueUnavailableError(primary.dir, this.lastError, wait);
+    }
+    const dir = primary.dir;
     if (this.lastError === null) {
       const failed = this.queues().find((q) => q.isFailed());
       this.logger.warn(`node ${this.nodeId}: queue failed (${describe(failed, dir)}); reopening`);
     }
-    try {
-      for (const q of this.queues()) if (q.isFailed() || !q.isOpen()) await q.reopen();
-    } catch (err) {
+    let error: unknown = null;
+    for (const q of this.queues()) {
+      if (isSound(q)) continue;
+      try {
+        await q.reopen();
+      } catch (err) {
+        error ??= err;
+      }
+    }
+    if (error !== null) {
       this.metrics.queueReopened?.(this.nodeId, false);
       if (this.lastError === null) {
         this.logger.error(
-          `node ${this.nodeId}: queue cannot be reopened (${message(err)}); retrying with back-off`,
+          `node ${this.nodeId}: queue cannot be reopened (${message(error)}); retrying with back-off`,
         );
       }
-      this.lastError = err;
+      this.lastError = error;
       this.notBefore = this.clock.now() + this.backoff.next();
-      throw err;
+      if (!isSound(primary)) throw error;
+      return;
     }
     this.metrics.queueReopened?.(this.nodeId, true);
     this.logger.log(`node ${this.nodeId}: queue reopened`);
@@ -92,6 +106,10 @@ export class QueueHealer {
     this.notBefore = 0;
     this.backoff.reset();
   }
+}
+
+function isSound(q: DiskBackedQueue): boolean {
+  return q.isOpen() && !q.isFailed();
 }
 
 function describe(failed: DiskBackedQueue | undefined, dir: string): string {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DEFAULTS } from '../../config/defaults';
 import type { DiskBackedQueue, PurgeResult, QueueEntry } from '../queue/disk-backed-queue';
 import { QueueFullError } from '../queue/errors';
+import { isNoSpace } from '../queue/queue-fs';
 import { Backoff } from './backoff';
 import { QueueHealer } from './queue-healer';
 import { SYSTEM_CLOCK, type Clock } from './clock';
@@ -131,8 +132,9 @@ export class WriteReplayer {
 
   /**
    * Opens the queue and the dead-letter queue. When the dead-letter queue cannot be opened, the
-   * queue is closed again: nobody else holds this replayer yet, so its lock would otherwise stay
-   * taken until the process exits.
+   * queue is closed again (nobody else holds this replayer yet, so its lock would otherwise stay
+   * taken until the process exits) — except on a full disk: replay needs only the queue, and
+   * draining it is what frees the disk, so the dead-letter queue is reopened later (healer).
    */
   async open(): Promise<void> {
     this.closing = false;
@@ -140,6 +142,12 @@ export class WriteReplayer {
     try {
       await this.options.deadLetters?.open();
     } catch (err) {
+      if (isNoSpace(err)) {
+        this.logger.warn(
+          `node ${this.nodeId}: dead-letter queue not opened (${(err as Error).message}); retried later`,
+        );
+        return;
+      }
       await this.queue.close().catch(() => undefined);
       throw err;
     }
@@ -207,7 +215,7 @@ export class WriteReplayer {
       const result = await this.queue.purgeOlderThan(cutoff);
       this.countPurge(result, reason);
       const dlq = this.options.deadLetters;
-      if (dlq && dlq.count() > 0) {
+      if (dlq && dlq.queue.isOpen() && dlq.count() > 0) {
         const dropped = await dlq.queue.purgeOlderThan(cutoff);
         if (dropped.entries > 0) {
           this.logger.warn(
@@ -376,7 +384,8 @@ export class WriteReplayer {
       if (err instanceof ReplayClosedError) throw err;
       const delivered = Math.min(deliveredBefore(err), entries.length);
       const done = await this.acknowledge(delivered, sumBytes(payloads.slice(0, delivered)));
-      if (!isPermanent(err) || !this.options.deadLetters) {
+      // Without an open dead-letter queue a refused entry stays at the head, retried.
+      if (!isPermanent(err) || !this.options.deadLetters?.queue.isOpen()) {
         this.failed(err);
         throw err;
       }
