@@ -715,8 +715,12 @@ export class DiskBackedQueue {
         this.dataDirty = true;
         if (this.unsyncedSealed.length > MAX_UNSYNCED_SEALED) await this.syncSealed(1);
       } else {
-        if (this.fsync === 'always') await fh.datasync();
-        await fh.close();
+        try {
+          if (this.fsync === 'always') await fh.datasync();
+        } finally {
+          // Closed also when the sync fails: nothing else holds this handle any more.
+          await fh.close();
+        }
       }
       this.tailFh = await this.fs.open(this.segmentPath(to.id), 'wx');
       if (this.fsync !== 'never') await syncDir(this.fs, this.dir);
