@@ -236,6 +236,8 @@ export class DiskBackedQueue {
   private memoVersion = -1;
   private advancedSinceWrite = 0;
   private positionDirty = false;
+  /** The position was written but not fdatasynced ('interval'): the next tick syncs it. */
+  private positionUnsynced = false;
 
   // Write side.
   private tailFh: QueueFileHandle | null = null;
@@ -1060,6 +1062,7 @@ export class DiskBackedQueue {
     await this.positionFile.write(this.head, durable);
     this.advancedSinceWrite = 0;
     this.positionDirty = false;
+    this.positionUnsynced = !durable;
   }
 
   /**
@@ -1570,7 +1573,7 @@ export class DiskBackedQueue {
           this.kick();
         });
       }
-      if (this.positionDirty || this.advancedSinceWrite > 0) {
+      if (this.positionDirty || this.advancedSinceWrite > 0 || this.positionUnsynced) {
         await this.exclusive(() => this.persistHead(this.fsync === 'interval'));
       }
     };
