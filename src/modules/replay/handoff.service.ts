@@ -35,7 +35,8 @@ import {
 import { HttpNodeClient } from './http-node-client';
 import { NODE_CLIENT, type NodeClient } from './node-client.interface';
 import { readNodeRecord, writeNodeRecord } from './node-record';
-import type { DeadLetter, NodeState, NodeStatus } from './node-status.interface';
+import { nodeStatus, type NodeEntry } from './node-entry';
+import type { DeadLetter, NodeStatus } from './node-status.interface';
 import {
   NOOP_REPLAY_METRICS,
   REPLAY_METRICS,
@@ -54,24 +55,6 @@ export const RETRY_SWEEP_NAME = 'handoff:retry-sweep';
 /** The sweep runs every max back-off, within 1 s..60 s: a stranded backlog waits no longer. */
 export function retrySweepIntervalMs(config: Pick<HandoffConfig, 'retryMaxIntervalMs'>): number {
   return Math.min(60_000, Math.max(1_000, config.retryMaxIntervalMs));
-}
-
-interface NodeEntry {
-  id: string;
-  url?: string;
-  configured: boolean;
-  /** Where this node's batches go; undefined for an inactive node nobody can reach. */
-  client?: NodeClient;
-  replayer: WriteReplayer;
-  paused: boolean;
-  /** A scheduled replay run is in progress (its timer already fired). */
-  running: boolean;
-  /** An inactive node's directory is being deleted. */
-  retiring?: boolean;
-  /** Settles once the deletion is over and the entry is gone from the map. */
-  retirement?: Promise<void>;
-  /** node.json could not be written (full disk): the retry sweep writes it. */
-  recordPending?: boolean;
 }
 
 /**
@@ -158,11 +141,11 @@ export class HandoffService
   }
 
   nodes(): NodeStatus[] {
-    return [...this.entries.values()].map((e) => this.status(e));
+    return [...this.entries.values()].map((e) => nodeStatus(e, this.config.maxSize));
   }
 
   node(id: string): NodeStatus {
-    return this.status(this.entry(id));
+    return nodeStatus(this.entry(id), this.config.maxSize);
   }
 
   hasNode(id: string): boolean {
@@ -448,44 +431,6 @@ export class HandoffService
     return entry;
   }
 
-  private status(e: NodeEntry): NodeStatus {
-    const queue = e.replayer.queue;
-    const open = queue.isOpen();
-    const backlog = open ? queue.backlog() : { entries: 0, bytes: 0, oldest: null };
-    const dlq = e.replayer.deadLetters;
-    const failures = e.replayer.backoff.failures();
-    const state: NodeState = e.paused
-      ? 'paused'
-      : !e.configured
-        ? 'inactive'
-        : failures > 0
-          ? 'backing-off'
-          : 'up';
-    const lastSuccess = e.replayer.lastSuccessAt();
-    const lastError = e.replayer.lastError();
-    return {
-      id: e.id,
-      ...(e.url ? { url: stripCredentials(e.url) } : {}),
-      state,
-      configured: e.configured,
-      // A failed queue refuses every hand-off: not open for health, though its backlog shows.
-      open: open && !queue.isFailed(),
-      backlog: {
-        entries: backlog.entries,
-        bytes: backlog.bytes,
-        oldestAgeSeconds: backlog.oldest
-          ? Math.max(0, (Date.now() - backlog.oldest.getTime()) / 1000)
-          : null,
-      },
-      diskBytes: open ? queue.diskUsage() + (dlq?.queue.isOpen() ? dlq.queue.diskUsage() : 0) : 0,
-      maxSize: this.config.maxSize,
-      deadLetters: dlq?.queue.isOpen() ? dlq.count() : 0,
-      backoffMs: failures > 0 ? e.replayer.backoff.current() : 0,
-      ...(lastError ? { lastError } : {}),
-      ...(lastSuccess ? { lastSuccessAt: lastSuccess.toISOString() } : {}),
-    };
-  }
-
   /** Arms the retry timer soon, unless one is armed (e.g. a back-off) or a run is going. */
   private armIfIdle(entry: NodeEntry): void {
     if (entry.running || this.registry.doesExist('timeout', replayTimeoutName(entry.id))) return;
@@ -637,16 +582,5 @@ export class HandoffService
       this.registry.deleteCronJob(PURGE_CRON_NAME);
     if (this.registry.doesExist('interval', RETRY_SWEEP_NAME))
       this.registry.deleteInterval(RETRY_SWEEP_NAME);
-  }
-}
-
-function stripCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.href;
-  } catch {
-    return url;
   }
 }
