@@ -457,7 +457,7 @@ export class HandoffService
     for (const entry of this.entries.values()) {
       if (entry.recordPending && !entry.retiring)
         void this.recordNode(entry).catch(() => undefined);
-      if (entry.paused || entry.retiring || entry.running) continue;
+      if (entry.paused || entry.retiring || entry.running || entry.replayer.isBusy()) continue;
       if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
       const healer = entry.replayer.healer;
       if (!entry.client) {
