@@ -74,10 +74,9 @@ export class QueueHealer {
       if (isSound(primary)) return;
       throw new QueueUnavailableError(primary.dir, this.lastError, wait);
     }
-    const dir = primary.dir;
     if (this.lastError === null) {
-      const failed = this.queues().find((q) => q.isFailed());
-      this.logger.warn(`node ${this.nodeId}: queue failed (${describe(failed, dir)}); reopening`);
+      const broken = this.queues().find((q) => !isSound(q))!;
+      this.logger.warn(`node ${this.nodeId}: queue failed (${describe(broken)}); reopening`);
     }
     let error: unknown = null;
     for (const q of this.queues()) {
@@ -112,8 +111,8 @@ function isSound(q: DiskBackedQueue): boolean {
   return q.isOpen() && !q.isFailed();
 }
 
-function describe(failed: DiskBackedQueue | undefined, dir: string): string {
-  return failed ? 'a write or sync failed' : `${dir} is closed`;
+function describe(q: DiskBackedQueue): string {
+  return q.isFailed() ? `a write or sync failed in ${q.dir}` : `${q.dir} is not open`;
 }
 
 function message(err: unknown): string {
