@@ -64,6 +64,20 @@ describe('the retry sweep (safety net)', () => {
     ref = undefined;
   });
 
+  it('reopens a failed queue that nothing else would touch (no backlog, no write, no timer)', async () => {
+    const node = new FlakyNode();
+    node.down = false;
+    const service = await boot(node, true);
+    const queue = service.queueOf('n1');
+    (queue as unknown as { fail(err: unknown): void }).fail(
+      Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }),
+    );
+    expect(service.node('n1').open).toBe(false);
+    await eventually(() => service.node('n1').open);
+    expect(queue.isFailed()).toBe(false);
+    expect(node.attempts).toBe(0);
+  }, 10_000);
+
   it.each([
     ['the host registry', true],
     ['a private registry', false],
