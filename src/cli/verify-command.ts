@@ -1,3 +1,8 @@
+import {
+  formatSegmentRanges,
+  missingSegments,
+  type SegmentRange,
+} from '../modules/queue/segment-gaps';
 import { deadLetterQueueDir, findQueueDirs, queueRecords, type QueueDir } from './queue-dir-reader';
 
 export interface Damage {
@@ -18,13 +23,17 @@ export interface VerifyReport {
   damage: Damage[];
   /** Queues whose position file has no valid slot (the queue would start from its first segment). */
   unreadablePositions: string[];
+  /** Segment files missing from the head on (deleted or lost): their entries are gone. */
+  missingSegments: { node: string; segments: SegmentRange[] }[];
 }
 
 async function verifyQueue(queue: QueueDir, report: VerifyReport): Promise<void> {
   report.queues++;
   report.segments += queue.segments.length;
   if (queue.positionState === 'unreadable') report.unreadablePositions.push(queue.node);
+  let lastIsSeal = false;
   for await (const rec of queueRecords(queue)) {
+    lastIsSeal = rec.type === 'seal';
     if (rec.type !== 'damage') {
       report.records++;
       continue;
@@ -32,6 +41,9 @@ async function verifyQueue(queue: QueueDir, report: VerifyReport): Promise<void>
     const { segment, offset, bytes, reason, tornTail } = rec;
     report.damage.push({ node: queue.node, segment, offset, bytes, reason, tornTail });
   }
+  const fromHead = queue.segments.filter((id) => !queue.head || id >= queue.head.segment);
+  const missing = missingSegments(fromHead, lastIsSeal);
+  if (missing.length > 0) report.missingSegments.push({ node: queue.node, segments: missing });
 }
 
 /** Checks the checksum of every record of every queue (dead-letter queues included). */
@@ -43,13 +55,17 @@ export async function verify(dir: string): Promise<VerifyReport> {
     records: 0,
     damage: [],
     unreadablePositions: [],
+    missingSegments: [],
   };
   for (const queue of findQueueDirs(dir)) {
     await verifyQueue(queue, report);
     const dlq = deadLetterQueueDir(queue);
     if (dlq) await verifyQueue(dlq, report);
   }
-  report.ok = report.damage.length === 0 && report.unreadablePositions.length === 0;
+  report.ok =
+    report.damage.length === 0 &&
+    report.unreadablePositions.length === 0 &&
+    report.missingSegments.length === 0;
   return report;
 }
 
@@ -61,6 +77,8 @@ export function formatVerify(r: VerifyReport): string {
   );
   for (const node of r.unreadablePositions)
     lines.push(`DAMAGED node ${node}: position file unreadable`);
+  for (const m of r.missingSegments)
+    lines.push(`MISSING node ${m.node} segments ${formatSegmentRanges(m.segments)}: entries lost`);
   const summary = `${r.records} records in ${r.segments} segments of ${r.queues} queues checked`;
   lines.push(r.ok ? `ok: ${summary}` : `${lines.length} problem(s); ${summary}`);
   return lines.join('\n');

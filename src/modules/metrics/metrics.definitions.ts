@@ -26,6 +26,8 @@ export const METRIC = {
   deadLetterEntries: 'hh_dead_letter_entries_total',
   purgedEntries: 'hh_purged_entries_total',
   corruptBytes: 'hh_corrupt_bytes_total',
+  missingSegments: 'hh_missing_segments_total',
+  queueReopen: 'hh_queue_reopen_total',
   queueFull: 'hh_queue_full_total',
   nodeUp: 'hh_node_up',
   replayBackoff: 'hh_replay_backoff_seconds',
@@ -132,6 +134,16 @@ export const HANDOFF_METRIC_PROVIDERS: Provider[] = [
     name: METRIC.corruptBytes,
     help: 'Bytes of corrupt records skipped (kept under the queue’s corrupt/ directory).',
     labelNames: ['node'],
+  }),
+  makeCounterProvider({
+    name: METRIC.missingSegments,
+    help: 'Segment files found missing from the middle or the end of the node’s queue at open.',
+    labelNames: ['node'],
+  }),
+  makeCounterProvider({
+    name: METRIC.queueReopen,
+    help: 'Attempts to reopen the node’s failed queue, by outcome (ok, failed).',
+    labelNames: ['node', 'outcome'],
   }),
   makeCounterProvider({
     name: METRIC.queueFull,

@@ -21,6 +21,8 @@ export class PrometheusReplayMetrics implements ReplayMetrics {
     @InjectMetric(METRIC.purgedEntries) private readonly purgedEntries: Counter<string>,
     @InjectMetric(METRIC.queueFull) private readonly queueFullTotal: Counter<string>,
     @InjectMetric(METRIC.corruptBytes) private readonly corruptBytes: Counter<string>,
+    @InjectMetric(METRIC.missingSegments) private readonly missingSegmentsTotal: Counter<string>,
+    @InjectMetric(METRIC.queueReopen) private readonly queueReopenTotal: Counter<string>,
     @InjectMetric(METRIC.nodeUp) private readonly nodeUpGauge: Gauge<string>,
     @InjectMetric(METRIC.replayBackoff) private readonly backoffGauge: Gauge<string>,
   ) {}
@@ -53,6 +55,14 @@ export class PrometheusReplayMetrics implements ReplayMetrics {
 
   corrupt(nodeId: string, bytes: number): void {
     this.corruptBytes.inc({ node: nodeId }, bytes);
+  }
+
+  missingSegments(nodeId: string, count: number): void {
+    this.missingSegmentsTotal.inc({ node: nodeId }, count);
+  }
+
+  queueReopened(nodeId: string, ok: boolean): void {
+    this.queueReopenTotal.inc({ node: nodeId, outcome: ok ? 'ok' : 'failed' });
   }
 
   nodeUp(nodeId: string, up: boolean): void {

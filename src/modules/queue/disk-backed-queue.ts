@@ -12,6 +12,8 @@ import { checkMaxSegmentSize, resolveQueueOptions } from './queue-options';
 import { PositionFile, type Head } from './position-file';
 import {
   isErrno,
+  isNoSpace,
+  mkdirDurable,
   nodeQueueFileSystem,
   syncDir,
   writeAll,
@@ -30,7 +32,9 @@ import {
 import { mapBounded } from './map-bounded';
 import { PayloadRun } from './payload-run';
 import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, WindowPool } from './segment-reader';
+import { missingSegments, type SegmentRange } from './segment-gaps';
 import { scanSegment, type ScanResult } from './segment-scan';
+import { classifyCut } from './torn-tail';
 import { BatchBufferPool, WriteBatch } from './write-batch';
 
 export interface CorruptInfo {
@@ -64,6 +68,11 @@ export interface DiskBackedQueueOptions {
   fs?: QueueFileSystem;
   /** Called for each corrupt region skipped (and for a garbage position file), for metrics/logs. */
   onCorrupt?: (info: CorruptInfo) => void;
+  /**
+   * Segment files found missing at open, from the head on (a hole in the numbering, or no
+   * successor to a sealed last segment): their entries are lost, the queue goes on past them.
+   */
+  onMissingSegments?: (missing: SegmentRange[]) => void;
 }
 
 export interface QueuePosition {
@@ -198,6 +207,8 @@ export class DiskBackedQueue {
   private readonly positionSyncEntries: number;
   private readonly now: () => number;
   private readonly onCorrupt?: (info: CorruptInfo) => void;
+  private readonly onMissingSegments?: (missing: SegmentRange[]) => void;
+  private missing: SegmentRange[] = [];
 
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
   private opening: Promise<void> | null = null;
@@ -205,6 +216,8 @@ export class DiskBackedQueue {
   private failure: QueueFailedError | null = null;
   private lock: LockFile | null = null;
   private positionFile: PositionFile | null = null;
+  /** reopen(): the head advanced in memory before the failure, resumed if the files still hold it. */
+  private keptHead: Head | null = null;
 
   private segments: Segment[] = [];
   private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
@@ -223,6 +236,8 @@ export class DiskBackedQueue {
   private memoVersion = -1;
   private advancedSinceWrite = 0;
   private positionDirty = false;
+  /** The position was written but not fdatasynced ('interval'): the next tick syncs it. */
+  private positionUnsynced = false;
 
   // Write side.
   private tailFh: QueueFileHandle | null = null;
@@ -269,6 +284,7 @@ export class DiskBackedQueue {
     this.positionSyncEntries = resolved.positionSyncEntries;
     this.now = options.now ?? Date.now;
     this.onCorrupt = options.onCorrupt;
+    this.onMissingSegments = options.onMissingSegments;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -341,6 +357,39 @@ export class DiskBackedQueue {
     return this.closing;
   }
 
+  /**
+   * Closes a failed queue (or opens a closed one) and opens it again: the tail is scanned anew,
+   * so what a failed write or fdatasync left is cut or kept by the same rules as after a crash.
+   * The head advanced in memory is resumed when the files still hold it (an advance in
+   * 'interval' mode may not have reached the position file yet): entries already delivered are
+   * not delivered again. Rejects, and stays closed, while the cause persists.
+   */
+  async reopen(): Promise<void> {
+    const kept = this.state === 'open' ? { ...this.head } : null;
+    await this.close().catch(() => undefined);
+    this.keptHead = kept;
+    try {
+      await this.open();
+    } finally {
+      this.keptHead = null;
+    }
+  }
+
+  /**
+   * Makes every append resolved so far durable, whatever the fsync policy says about appends: for
+   * a caller that is about to forget its own copy of them (a dead-letter requeue). In 'never'
+   * mode only the tail is synced (sealed segments were closed unsynced).
+   */
+  async sync(): Promise<void> {
+    this.assertOpen();
+    if (this.failure) throw this.failure;
+    await this.syncSealed();
+    await new Promise<void>((resolve, reject) => {
+      this.ops.push({ kind: 'sync', waiter: { resolve, reject } });
+      this.kick();
+    });
+  }
+
   async remove(): Promise<void> {
     if (this.state !== 'closed') throw new QueueOpenError(this.dir);
     // Take the lock first: removing a directory another process owns would destroy its queue.
@@ -388,6 +437,12 @@ export class DiskBackedQueue {
   setMaxSegmentSize(n: number): void {
     this.assertOpen();
     this.maxSegmentSize = checkMaxSegmentSize(n);
+  }
+
+  /** Segments found missing at the last open (see onMissingSegments). */
+  missingSegments(): SegmentRange[] {
+    this.assertOpen();
+    return this.missing.map((r) => ({ ...r }));
   }
 
   corruptCount(): number {
@@ -662,8 +717,12 @@ export class DiskBackedQueue {
         this.dataDirty = true;
         if (this.unsyncedSealed.length > MAX_UNSYNCED_SEALED) await this.syncSealed(1);
       } else {
-        if (this.fsync === 'always') await fh.datasync();
-        await fh.close();
+        try {
+          if (this.fsync === 'always') await fh.datasync();
+        } finally {
+          // Closed also when the sync fails: nothing else holds this handle any more.
+          await fh.close();
+        }
       }
       this.tailFh = await this.fs.open(this.segmentPath(to.id), 'wx');
       if (this.fsync !== 'never') await syncDir(this.fs, this.dir);
@@ -1003,6 +1062,7 @@ export class DiskBackedQueue {
     await this.positionFile.write(this.head, durable);
     this.advancedSinceWrite = 0;
     this.positionDirty = false;
+    this.positionUnsynced = !durable;
   }
 
   /**
@@ -1171,7 +1231,7 @@ export class DiskBackedQueue {
     ext: string,
   ): Promise<void> {
     const reader = await this.readerFor(segment);
-    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
+    await mkdirDurable(this.fs, join(this.dir, CORRUPT_DIR));
     const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${segment}-${offset}.${ext}`), 'w');
     try {
       for (let done = 0; done < bytes;) {
@@ -1184,6 +1244,8 @@ export class DiskBackedQueue {
     } finally {
       await out.close();
     }
+    // The copy's directory entry too: the segment holding the original is unlinked later.
+    await syncDir(this.fs, join(this.dir, CORRUPT_DIR));
   }
 
   private async readerFor(segment: number): Promise<SegmentReader> {
@@ -1221,7 +1283,7 @@ export class DiskBackedQueue {
 
   private async doOpen(): Promise<void> {
     this.resetState();
-    await this.fs.mkdir(this.dir);
+    await mkdirDurable(this.fs, this.dir);
     this.lock = new LockFile(this.fs, this.dir);
     await this.lock.acquire();
     const names = await this.fs.readdir(this.dir);
@@ -1250,9 +1312,12 @@ export class DiskBackedQueue {
       });
       pos = null;
     }
+    const kept = this.keptHead;
+    if (kept && ids.includes(kept.segment) && (!pos || isAhead(kept, pos))) pos = kept;
     if (pos) {
       // Segments before a durable position were passed but not yet unlinked (a crash in between).
-      await this.positionFile.sync();
+      if (pos === kept) await this.positionFile.write(kept, true);
+      else await this.positionFile.sync();
       for (const id of ids.filter((x) => x < pos!.segment))
         await this.fs.unlink(this.segmentPath(id));
       ids.splice(0, ids.indexOf(pos.segment));
@@ -1271,6 +1336,8 @@ export class DiskBackedQueue {
       this.segments.push(seg);
       scanned = { id, scan };
     }
+    this.missing = missingSegments(ids, this.segments[this.segments.length - 1]?.sealed ?? false);
+    if (this.missing.length > 0) this.onMissingSegments?.(this.missing);
     const last = this.segments[this.segments.length - 1];
     if (!last || last.sealed) {
       const seg = emptySegment((last?.id ?? 0) + 1);
@@ -1298,7 +1365,14 @@ export class DiskBackedQueue {
     const probe = this.cursorAtHead();
     const first = await this.step(probe);
     this.headTime = first ? first.header.appendedAt : null;
-    await this.persistHead(true);
+    try {
+      await this.persistHead(true);
+    } catch (err) {
+      // A full disk must not keep the queue from opening (draining it is what frees space): the
+      // position on disk is still a valid one, at or before this head; the next write retries.
+      if (!isNoSpace(err)) throw err;
+      this.positionDirty = true;
+    }
     if (this.fsync !== 'always') {
       this.timer = setInterval(() => this.tick(), this.fsyncIntervalMs);
       this.timer.unref();
@@ -1362,7 +1436,11 @@ export class DiskBackedQueue {
     }
   }
 
-  /** Keeps the torn bytes under corrupt/ (never deleted silently), then cuts them off. */
+  /**
+   * Keeps the bytes past the last whole record under corrupt/ (never deleted silently), then cuts
+   * them off. A torn write (see classifyCut) is the expected end of a crash and cut quietly; a
+   * damaged complete record is reported like any other damage.
+   */
   private async truncateTorn(
     fh: QueueFileHandle,
     reader: SegmentReader,
@@ -1370,8 +1448,41 @@ export class DiskBackedQueue {
     validEnd: number,
     size: number,
   ): Promise<void> {
-    await this.fs.mkdir(join(this.dir, CORRUPT_DIR));
-    const out = await this.fs.open(join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.torn`), 'w');
+    const kind = await classifyCut(fh, validEnd, size);
+    const ext = kind === 'torn' ? 'torn' : 'bin';
+    const copy = join(this.dir, CORRUPT_DIR, `${id}-${validEnd}.${ext}`);
+    try {
+      await this.keepCut(reader, copy, validEnd, size);
+    } catch (err) {
+      // A full disk: the bytes stay where they are, past the data end the queue uses, and are
+      // overwritten by the next appends (or cut at a later open, when there is room to keep them).
+      if (!isNoSpace(err)) throw err;
+      await this.fs.unlink(copy).catch(() => undefined);
+      return;
+    }
+    await fh.truncate(validEnd);
+    await fh.datasync();
+    reader.reset();
+    if (kind === 'damaged') {
+      this.corruptSeen++;
+      this.onCorrupt?.({
+        segment: id,
+        offset: validEnd,
+        bytes: size - validEnd,
+        reason: 'damaged last record (a complete record, not a torn write), cut off',
+      });
+    }
+  }
+
+  /** Copies the bytes from `validEnd` to `size` to `copy`, durably (file and directory entry). */
+  private async keepCut(
+    reader: SegmentReader,
+    copy: string,
+    validEnd: number,
+    size: number,
+  ): Promise<void> {
+    await mkdirDurable(this.fs, join(this.dir, CORRUPT_DIR));
+    const out = await this.fs.open(copy, 'w');
     try {
       for (let done = 0; done < size - validEnd;) {
         const chunk = await reader.readBytes(
@@ -1386,9 +1497,8 @@ export class DiskBackedQueue {
     } finally {
       await out.close();
     }
-    await fh.truncate(validEnd);
-    await fh.datasync();
-    reader.reset();
+    // The copy's directory entry too, before the only other copy is cut off.
+    await syncDir(this.fs, join(this.dir, CORRUPT_DIR));
   }
 
   private resolveHead(pos: Head | null, tail: { id: number; scan: ScanResult } | null): Head {
@@ -1463,7 +1573,7 @@ export class DiskBackedQueue {
           this.kick();
         });
       }
-      if (this.positionDirty || this.advancedSinceWrite > 0) {
+      if (this.positionDirty || this.advancedSinceWrite > 0 || this.positionUnsynced) {
         await this.exclusive(() => this.persistHead(this.fsync === 'interval'));
       }
     };
@@ -1551,6 +1661,10 @@ export class DiskBackedQueue {
     this.lock = null;
     if (first) throw first;
   }
+}
+
+function isAhead(a: Head, b: Head): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.offset > b.offset);
 }
 
 /** Moves `cur` past the entry `reader` just parsed. */

@@ -18,3 +18,9 @@ export {
   SegmentFullError,
 } from './errors';
 export { nodeQueueFileSystem, type QueueFileHandle, type QueueFileSystem } from './queue-fs';
+export {
+  countSegments,
+  formatSegmentRanges,
+  missingSegments,
+  type SegmentRange,
+} from './segment-gaps';

@@ -7,7 +7,7 @@ import {
   parseLockOwner,
   type LockOwner,
 } from './lock-owner';
-import { isErrno, type QueueFileSystem } from './queue-fs';
+import { isErrno, isNoSpace, writeAll, type QueueFileSystem } from './queue-fs';
 import { LOCK_FILE } from './segment-format';
 
 /** Directories this process holds, so a second open in-process fails without touching the file. */
@@ -50,7 +50,7 @@ export class LockFile {
     // Two attempts: the second follows the removal of a stale lock.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.fs.writeFile(this.path, me, 'wx');
+        await this.createOwned(me);
         return;
       } catch (err) {
         if (!isErrno(err, 'EEXIST') || attempt > 0) throw err;
@@ -68,6 +68,28 @@ export class LockFile {
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
+    }
+  }
+
+  /**
+   * Creates the lock file (O_EXCL: whoever creates it holds it) and writes the owner into it. On
+   * a full disk the owner cannot be written: the empty file is kept and held all the same, so a
+   * relay can start on a full disk to drain the backlog that would free it. (Another process
+   * would take an empty lock for a crash between create and write: two owners need two relays
+   * started on one directory while its disk is full.)
+   */
+  private async createOwned(owner: Buffer): Promise<void> {
+    const fh = await this.fs.open(this.path, 'wx');
+    let failure: unknown = null;
+    try {
+      await writeAll(fh, [owner], 0);
+    } catch (err) {
+      if (!isNoSpace(err)) failure = err;
+    }
+    await fh.close().catch(() => undefined);
+    if (failure !== null) {
+      await this.fs.unlink(this.path).catch(() => undefined);
+      throw failure;
     }
   }
 

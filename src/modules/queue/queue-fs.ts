@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
  * The file-system calls the queue makes, as an interface, so tests can inject ENOSPC or EIO at a
@@ -53,6 +54,15 @@ export async function syncDir(fs: QueueFileSystem, dir: string): Promise<void> {
   }
 }
 
+/**
+ * Creates `dir` (and missing parents) and makes its entry in the parent durable: a directory
+ * created and then lost to a power loss would take the files made durable inside it along.
+ */
+export async function mkdirDurable(fs: QueueFileSystem, dir: string): Promise<void> {
+  await fs.mkdir(dir);
+  await syncDir(fs, dirname(dir));
+}
+
 /** Writes every byte or rejects: a short write is retried from where it stopped. */
 export async function writeAll(
   fh: QueueFileHandle,
@@ -84,6 +94,11 @@ function dropBytes(bufs: Buffer[], n: number): Buffer[] {
     skip = 0;
   }
   return out;
+}
+
+/** The disk (or the user's quota, or the inodes) is full: the write may work once space is freed. */
+export function isNoSpace(err: unknown): boolean {
+  return isErrno(err, 'ENOSPC') || isErrno(err, 'EDQUOT');
 }
 
 export function isErrno(err: unknown, code: string): boolean {

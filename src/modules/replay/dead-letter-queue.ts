@@ -141,9 +141,21 @@ export class DeadLetterQueue {
       } catch (err) {
         // A full target stops the move part-way: the letters already appended (or kept aside)
         // leave the dead-letter queue now, or a retried requeue would append them a second time.
-        if (passed > 0) await this.queue.advance(passed);
+        // When the target cannot make them durable they stay: twice rather than lost.
+        if (
+          passed > 0 &&
+          (await target.sync().then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          await this.queue.advance(passed);
+        }
         throw err;
       }
+      // The target's appends are durable before the advance that forgets them is ('interval'
+      // mode would leave them in the page cache for up to one tick: a power loss lost them).
+      await target.sync();
       await this.queue.advance(batch.length);
       left -= batch.length;
     }

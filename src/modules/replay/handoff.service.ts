@@ -21,6 +21,9 @@ import {
   type PurgeResult,
   type QueueBacklog,
 } from '../queue/disk-backed-queue';
+import { QueueFailedError } from '../queue/errors';
+import { isNoSpace, mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
+import { countSegments, formatSegmentRanges } from '../queue/segment-gaps';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { DeadLetterQueue } from './dead-letter-queue';
 import {
@@ -32,7 +35,8 @@ import {
 import { HttpNodeClient } from './http-node-client';
 import { NODE_CLIENT, type NodeClient } from './node-client.interface';
 import { readNodeRecord, writeNodeRecord } from './node-record';
-import type { DeadLetter, NodeState, NodeStatus } from './node-status.interface';
+import { nodeStatus, type NodeEntry } from './node-entry';
+import type { DeadLetter, NodeStatus } from './node-status.interface';
 import {
   NOOP_REPLAY_METRICS,
   REPLAY_METRICS,
@@ -45,21 +49,12 @@ import { WriteReplayer } from './write-replayer';
 export const replayTimeoutName = (nodeId: string): string => `handoff:replay:${nodeId}`;
 /** Name of the age-purge cron job in the SchedulerRegistry. */
 export const PURGE_CRON_NAME = 'handoff:purge';
+/** Name of the safety-net interval in the SchedulerRegistry (see retrySweep). */
+export const RETRY_SWEEP_NAME = 'handoff:retry-sweep';
 
-interface NodeEntry {
-  id: string;
-  url?: string;
-  configured: boolean;
-  /** Where this node's batches go; undefined for an inactive node nobody can reach. */
-  client?: NodeClient;
-  replayer: WriteReplayer;
-  paused: boolean;
-  /** A scheduled replay run is in progress (its timer already fired). */
-  running: boolean;
-  /** An inactive node's directory is being deleted. */
-  retiring?: boolean;
-  /** Settles once the deletion is over and the entry is gone from the map. */
-  retirement?: Promise<void>;
+/** The sweep runs every max back-off, within 1 s..60 s: a stranded backlog waits no longer. */
+export function retrySweepIntervalMs(config: Pick<HandoffConfig, 'retryMaxIntervalMs'>): number {
+  return Math.min(60_000, Math.max(1_000, config.retryMaxIntervalMs));
 }
 
 /**
@@ -118,6 +113,9 @@ export class HandoffService
       start: true,
     });
     this.registry.addCronJob(PURGE_CRON_NAME, job as unknown as CronJob);
+    const sweep = setInterval(() => this.retrySweep(), retrySweepIntervalMs(this.config));
+    sweep.unref();
+    this.registry.addInterval(RETRY_SWEEP_NAME, sweep);
     for (const entry of this.entries.values()) {
       if (entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
     }
@@ -143,11 +141,11 @@ export class HandoffService
   }
 
   nodes(): NodeStatus[] {
-    return [...this.entries.values()].map((e) => this.status(e));
+    return [...this.entries.values()].map((e) => nodeStatus(e, this.config.maxSize));
   }
 
   node(id: string): NodeStatus {
-    return this.status(this.entry(id));
+    return nodeStatus(this.entry(id), this.config.maxSize);
   }
 
   hasNode(id: string): boolean {
@@ -156,7 +154,7 @@ export class HandoffService
 
   isBacklogged(id: string): boolean {
     const entry = this.entry(id);
-    return entry.replayer.queue.backlog().entries > 0 || entry.replayer.isBusy();
+    return this.hasBacklog(entry) || entry.replayer.isBusy();
   }
 
   /** Durably appends to the node's queue (behind its backlog) and arms its retry loop. */
@@ -177,7 +175,7 @@ export class HandoffService
    */
   wake(id: string): void {
     const entry = this.entry(id);
-    if (entry.replayer.queue.backlog().entries > 0) this.armIfIdle(entry);
+    if (this.hasBacklog(entry)) this.armIfIdle(entry);
   }
 
   pause(id: string): void {
@@ -189,7 +187,7 @@ export class HandoffService
   resume(id: string): void {
     const entry = this.entry(id);
     entry.paused = false;
-    if (entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
+    if (this.hasBacklog(entry)) this.arm(entry, 0);
   }
 
   /**
@@ -276,7 +274,7 @@ export class HandoffService
       await this.openNode({ id, url, configured: true, client });
     }
     const entry = this.entries.get(id)!;
-    if (url) await writeNodeRecord(entry.replayer.queue.dir, { id, url });
+    if (url) await this.recordNode(entry);
     if (this.scheduling && entry.replayer.queue.backlog().entries > 0) this.arm(entry, 0);
   }
 
@@ -309,7 +307,9 @@ export class HandoffService
       if (!isValidNodeId(node.id)) throw new InvalidNodeIdError(node.id);
     }
     try {
-      await fs.mkdir(this.config.dataDir, { recursive: true });
+      // The data directory's entry in its parent is made durable (each queue does the same for
+      // its own directory): a power loss must not take every queue along with it.
+      await mkdirDurable(nodeQueueFileSystem, this.config.dataDir);
       for (const node of this.config.nodes) {
         const entry = await this.openNode({
           id: node.id,
@@ -317,9 +317,7 @@ export class HandoffService
           configured: true,
           client: this.client,
         });
-        if (node.url) {
-          await writeNodeRecord(entry.replayer.queue.dir, { id: node.id, url: node.url });
-        }
+        if (node.url) await this.recordNode(entry);
       }
       await this.adoptInactiveNodes();
     } catch (err) {
@@ -327,6 +325,24 @@ export class HandoffService
       await Promise.allSettled([...this.entries.values()].map((e) => e.replayer.close()));
       this.entries.clear();
       throw err;
+    }
+  }
+
+  /**
+   * Writes the node's URL beside its queue (node.json). Nothing replays from it: on a full disk
+   * start-up goes on without it and the retry sweep writes it once there is room.
+   */
+  private async recordNode(entry: NodeEntry): Promise<void> {
+    if (!entry.url) return;
+    try {
+      await writeNodeRecord(entry.replayer.queue.dir, { id: entry.id, url: entry.url });
+      entry.recordPending = false;
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      if (!entry.recordPending) {
+        this.logger.warn(`node ${entry.id}: node.json not written (disk full); retried later`);
+      }
+      entry.recordPending = true;
     }
   }
 
@@ -357,6 +373,12 @@ export class HandoffService
         this.metrics.corrupt(init.id, info.bytes);
         this.logger.error(
           `node ${init.id}: skipped ${info.bytes} corrupt bytes in segment ${info.segment} at ${info.offset} (${info.reason})`,
+        );
+      },
+      onMissingSegments: (missing) => {
+        this.metrics.missingSegments?.(init.id, countSegments(missing));
+        this.logger.error(
+          `node ${init.id}: segments ${formatSegmentRanges(missing)} are missing; their entries are lost`,
         );
       },
     };
@@ -409,49 +431,45 @@ export class HandoffService
     return entry;
   }
 
-  private status(e: NodeEntry): NodeStatus {
-    const queue = e.replayer.queue;
-    const open = queue.isOpen();
-    const backlog = open ? queue.backlog() : { entries: 0, bytes: 0, oldest: null };
-    const dlq = e.replayer.deadLetters;
-    const failures = e.replayer.backoff.failures();
-    const state: NodeState = e.paused
-      ? 'paused'
-      : !e.configured
-        ? 'inactive'
-        : failures > 0
-          ? 'backing-off'
-          : 'up';
-    const lastSuccess = e.replayer.lastSuccessAt();
-    const lastError = e.replayer.lastError();
-    return {
-      id: e.id,
-      ...(e.url ? { url: stripCredentials(e.url) } : {}),
-      state,
-      configured: e.configured,
-      // A failed queue refuses every hand-off: not open for health, though its backlog shows.
-      open: open && !queue.isFailed(),
-      backlog: {
-        entries: backlog.entries,
-        bytes: backlog.bytes,
-        oldestAgeSeconds: backlog.oldest
-          ? Math.max(0, (Date.now() - backlog.oldest.getTime()) / 1000)
-          : null,
-      },
-      diskBytes: open ? queue.diskUsage() + (dlq?.queue.isOpen() ? dlq.queue.diskUsage() : 0) : 0,
-      maxSize: this.config.maxSize,
-      deadLetters: dlq?.queue.isOpen() ? dlq.count() : 0,
-      backoffMs: failures > 0 ? e.replayer.backoff.current() : 0,
-      ...(lastError ? { lastError, lastErrorAt: e.replayer.lastErrorAt()?.toISOString() } : {}),
-      totals: e.replayer.totals(),
-      ...(lastSuccess ? { lastSuccessAt: lastSuccess.toISOString() } : {}),
-    };
-  }
-
   /** Arms the retry timer soon, unless one is armed (e.g. a back-off) or a run is going. */
   private armIfIdle(entry: NodeEntry): void {
     if (entry.running || this.registry.doesExist('timeout', replayTimeoutName(entry.id))) return;
     this.arm(entry, this.config.retryIntervalMs);
+  }
+
+  /**
+   * Entries wait in the node's queue. A queue closed by a reopen that failed cannot say: it
+   * counts as backlogged, so writes keep going through it (in order) and its replay reopens it.
+   */
+  private hasBacklog(entry: NodeEntry): boolean {
+    const queue = entry.replayer.queue;
+    if (!queue.isOpen()) return entry.replayer.healer.needsHeal();
+    return queue.backlog().entries > 0;
+  }
+
+  /**
+   * The safety net: a node with a backlog (or a failed queue) and no replay armed or running is
+   * armed again, so no timer lost to a bug or a fault leaves a backlog stranded. Failed queues
+   * of nodes nobody can send to are reopened here.
+   */
+  private retrySweep(): void {
+    if (this.stopping) return;
+    for (const entry of this.entries.values()) {
+      if (entry.recordPending && !entry.retiring)
+        void this.recordNode(entry).catch(() => undefined);
+      if (entry.paused || entry.retiring || entry.running || entry.replayer.isBusy()) continue;
+      if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
+      const healer = entry.replayer.healer;
+      if (!entry.client) {
+        if (healer.needsHeal()) void entry.replayer.heal();
+        continue;
+      }
+      if (healer.needsHeal()) this.arm(entry, healer.dueInMs());
+      else if (entry.replayer.queue.isOpen() && this.hasBacklog(entry)) {
+        this.logger.warn(`node ${entry.id}: backlog with no replay armed; re-armed by the sweep`);
+        this.arm(entry, 0);
+      }
+    }
   }
 
   /** (Re-)arms the node's retry timeout with `delayMs`. */
@@ -493,7 +511,9 @@ export class HandoffService
       if (err instanceof ReplayClosedError || this.stopping) return;
       const first = entry.replayer.backoff.failures() <= 1;
       delay = this.retryDelay(entry);
-      if (first) {
+      // A failed queue is logged by its healer, once per change, not once per attempt.
+      if (err instanceof QueueFailedError) delay = Math.max(delay, entry.replayer.healer.dueInMs());
+      else if (first) {
         this.logger.warn(
           `node ${entry.id}: replay failed (${err instanceof Error ? err.message : String(err)}); backing off`,
         );
@@ -517,7 +537,9 @@ export class HandoffService
   private async retireIfEmpty(entry: NodeEntry): Promise<void> {
     if (entry.configured || entry.retiring || this.entries.get(entry.id) !== entry) return;
     const dlq = entry.replayer.deadLetters;
-    if (entry.replayer.queue.backlog().entries > 0 || (dlq && dlq.count() > 0)) return;
+    // A dead-letter queue that is not open may hold letters: never delete it unseen.
+    if (!entry.replayer.queue.isOpen() || entry.replayer.queue.backlog().entries > 0) return;
+    if (dlq && (!dlq.queue.isOpen() || dlq.count() > 0)) return;
     entry.retiring = true;
     this.disarm(entry);
     entry.retirement = (async () => {
@@ -558,16 +580,7 @@ export class HandoffService
     }
     if (this.registry.doesExist('cron', PURGE_CRON_NAME))
       this.registry.deleteCronJob(PURGE_CRON_NAME);
-  }
-}
-
-function stripCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.href;
-  } catch {
-    return url;
+    if (this.registry.doesExist('interval', RETRY_SWEEP_NAME))
+      this.registry.deleteInterval(RETRY_SWEEP_NAME);
   }
 }

@@ -5,7 +5,13 @@ export { DeadLetterQueue, DEAD_LETTER_DIR } from './dead-letter-queue';
 export { decodeDeadLetter, encodeDeadLetter, type DeadLetterHeader } from './dead-letter-envelope';
 export { classifyError } from './error-classification';
 export * from './errors';
-export { HandoffService, PURGE_CRON_NAME, replayTimeoutName } from './handoff.service';
+export {
+  HandoffService,
+  PURGE_CRON_NAME,
+  replayTimeoutName,
+  RETRY_SWEEP_NAME,
+  retrySweepIntervalMs,
+} from './handoff.service';
 export {
   HttpNodeClient,
   isTransientStatus,
@@ -15,6 +21,7 @@ export {
 } from './http-node-client';
 export { NODE_CLIENT, type NodeClient } from './node-client.interface';
 export type { DeadLetter, NodeBacklogStatus, NodeState, NodeStatus } from './node-status.interface';
+export { QueueHealer, QueueUnavailableError, type QueueHealerOptions } from './queue-healer';
 export { RateLimiter } from './rate-limiter';
 export {
   NOOP_REPLAY_METRICS,

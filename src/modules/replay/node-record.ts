@@ -17,9 +17,15 @@ export interface NodeRecord {
 export async function writeNodeRecord(dir: string, record: NodeRecord): Promise<void> {
   const file = path.join(dir, NODE_RECORD_FILE);
   const tmp = `${file}.tmp`;
-  // Mode 0600: the URL may carry credentials.
-  await fs.writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
-  await fs.rename(tmp, file);
+  try {
+    // Mode 0600: the URL may carry credentials.
+    await fs.writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A full disk leaves an empty (or partial) temp file: never leave it behind.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The record, or null when there is none (or it is not a record this code wrote). */

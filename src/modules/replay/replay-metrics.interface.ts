@@ -15,6 +15,10 @@ export interface ReplayMetrics {
   corrupt(nodeId: string, bytes: number): void;
   nodeUp(nodeId: string, up: boolean): void;
   backoff(nodeId: string, delayMs: number): void;
+  /** A reopen of the node's failed queue was tried: `ok` says whether it opened. Optional. */
+  queueReopened?(nodeId: string, ok: boolean): void;
+  /** Segments found missing from the middle or the end of the node's queue at open. Optional. */
+  missingSegments?(nodeId: string, count: number): void;
   /**
    * The node is gone (a removed node's directory was deleted): its gauges must not keep their
    * last values. Optional, so recorders written before it still fit.

@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { DEFAULTS } from '../../config/defaults';
 import type { DiskBackedQueue, PurgeResult, QueueEntry } from '../queue/disk-backed-queue';
 import { QueueFullError } from '../queue/errors';
+import { isNoSpace } from '../queue/queue-fs';
 import { Backoff } from './backoff';
+import { QueueHealer } from './queue-healer';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { classifyError, isPermanent } from './error-classification';
@@ -36,6 +38,16 @@ export interface WriteReplayerOptions {
   clock?: Clock;
 }
 
+/** Entries a node took whose advance failed: passed before anything else is sent. */
+interface Owed {
+  entries: number;
+  bytes: number;
+  /** The head when the advance failed: only from there are these the entries meant. */
+  at: { segment: number; offset: number };
+  /** Counted as replayed once passed (false: dead-lettered, already counted). */
+  replayed: boolean;
+}
+
 interface StepResult {
   /** Payload bytes the node accepted. */
   bytes: number;
@@ -65,6 +77,8 @@ function settled<T>(p: Promise<T>): Promise<Settled<T>> {
  */
 export class WriteReplayer {
   readonly backoff: Backoff;
+  readonly healer: QueueHealer;
+  private owed: Owed | null = null;
   private readonly limiter: RateLimiter;
   private readonly lock = new ExclusiveLock();
   private readonly logger: ReplayLogger;
@@ -106,6 +120,19 @@ export class WriteReplayer {
     this.batchBytes = options.replayBatchBytes ?? DEFAULTS.replayBatchBytes;
     this.batchEntries = options.replayBatchEntries;
     this.maxAgeMs = options.maxAgeMs ?? DEFAULTS.maxAgeMs;
+    this.healer = new QueueHealer(
+      () => (options.deadLetters ? [queue, options.deadLetters.queue] : [queue]),
+      nodeId,
+      metrics,
+      this.logger,
+      this.clock,
+      {
+        initialMs: options.retryIntervalMs ?? DEFAULTS.retryIntervalMs,
+        maxMs: options.retryMaxIntervalMs ?? DEFAULTS.retryMaxIntervalMs,
+        jitter: options.jitter,
+        random: options.random,
+      },
+    );
   }
 
   get deadLetters(): DeadLetterQueue | undefined {
@@ -114,8 +141,9 @@ export class WriteReplayer {
 
   /**
    * Opens the queue and the dead-letter queue. When the dead-letter queue cannot be opened, the
-   * queue is closed again: nobody else holds this replayer yet, so its lock would otherwise stay
-   * taken until the process exits.
+   * queue is closed again (nobody else holds this replayer yet, so its lock would otherwise stay
+   * taken until the process exits) — except on a full disk: replay needs only the queue, and
+   * draining it is what frees the disk, so the dead-letter queue is reopened later (healer).
    */
   async open(): Promise<void> {
     this.closing = false;
@@ -123,6 +151,12 @@ export class WriteReplayer {
     try {
       await this.options.deadLetters?.open();
     } catch (err) {
+      if (isNoSpace(err)) {
+        this.logger.warn(
+          `node ${this.nodeId}: dead-letter queue not opened (${(err as Error).message}); retried later`,
+        );
+        return;
+      }
       await this.queue.close().catch(() => undefined);
       throw err;
     }
@@ -130,6 +164,11 @@ export class WriteReplayer {
 
   /** Appends to the tail (behind everything queued); counts a full queue and rethrows. */
   async write(payload: Uint8Array): Promise<void> {
+    // A failed queue is reopened here too (when due and no send holds the queue), so hand-offs
+    // work again without waiting for the node's next replay.
+    if (this.healer.needsHeal() && !this.closing && !this.isBusy()) {
+      await this.locked(() => this.healer.heal());
+    }
     try {
       await this.queue.append(payload);
     } catch (err) {
@@ -173,6 +212,13 @@ export class WriteReplayer {
     return total;
   }
 
+  /** Reopens a failed queue when an attempt is due (the retry sweep's call); never rejects. */
+  async heal(): Promise<boolean> {
+    if (this.closing || !this.healer.needsHeal()) return !this.healer.needsHeal();
+    await this.locked(() => this.healer.heal()).catch(() => undefined);
+    return !this.healer.needsHeal();
+  }
+
   /** Drops entries older than maxAge (and dead letters older than it); counts them. */
   purgeOld(reason: PurgeReason = 'age'): Promise<PurgeResult> {
     return this.locked(async () => {
@@ -180,7 +226,7 @@ export class WriteReplayer {
       const result = await this.queue.purgeOlderThan(cutoff);
       this.countPurge(result, reason);
       const dlq = this.options.deadLetters;
-      if (dlq && dlq.count() > 0) {
+      if (dlq && dlq.queue.isOpen() && dlq.count() > 0) {
         const dropped = await dlq.queue.purgeOlderThan(cutoff);
         if (dropped.entries > 0) {
           this.logger.warn(
@@ -257,8 +303,25 @@ export class WriteReplayer {
     }
   }
 
+  /**
+   * Before anything is read: a failed queue is reopened (or the call rejects until it can be),
+   * then entries the node already took are passed, so it never receives them again.
+   */
+  private async ready(): Promise<void> {
+    await this.healer.heal();
+    const owed = this.owed;
+    if (!owed) return;
+    this.owed = null;
+    const at = this.queue.position();
+    // The head moved otherwise (a purge, a reopen that could not resume it): sending again is
+    // safe, skipping entries nobody took is not.
+    if (at.segment !== owed.at.segment || at.offset !== owed.at.offset) return;
+    await this.acknowledge(owed.entries, owed.bytes, owed.replayed, true);
+  }
+
   private async step(): Promise<StepResult> {
     if (this.closing) return { bytes: 0, entries: 0 };
+    await this.ready();
     const entries = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     if (entries.length === 0) return { bytes: 0, entries: 0 };
     return this.send(entries);
@@ -286,6 +349,7 @@ export class WriteReplayer {
     let bytes = 0;
     let entries = 0;
     if (this.closing) return { bytes, entries, more: false };
+    await this.ready();
     let batch = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     while (batch.length > 0) {
       // Read k+1 only when k's success would lead straight to it.
@@ -339,7 +403,8 @@ export class WriteReplayer {
       if (err instanceof ReplayClosedError) throw err;
       const delivered = Math.min(deliveredBefore(err), entries.length);
       const done = await this.acknowledge(delivered, sumBytes(payloads.slice(0, delivered)));
-      if (!isPermanent(err) || !this.options.deadLetters) {
+      // Without an open dead-letter queue a refused entry stays at the head, retried.
+      if (!isPermanent(err) || !this.options.deadLetters?.queue.isOpen()) {
         this.failed(err);
         throw err;
       }
@@ -358,17 +423,35 @@ export class WriteReplayer {
         entries: done.entries + left.entries + right.entries,
       };
     }
-    this.answered();
-    return this.acknowledge(entries.length, bytes);
+    // The back-off resets only once the head has passed the batch: a send that succeeded
+    // but could not be acknowledged must not be followed by an immediate retry.
+    return this.acknowledge(entries.length, bytes, true, true);
   }
 
-  /** Moves the head past `entries` delivered entries of `bytes` payload bytes; counts them. */
-  private async acknowledge(entries: number, bytes: number): Promise<StepResult> {
+  /**
+   * Moves the head past `entries` delivered entries of `bytes` payload bytes; counts them. When
+   * the advance fails they are owed: passed first on the next attempt, never sent again.
+   */
+  private async acknowledge(
+    entries: number,
+    bytes: number,
+    replayed = true,
+    answered = false,
+  ): Promise<StepResult> {
     if (entries === 0) return { bytes: 0, entries: 0 };
-    await this.queue.advance(entries);
-    this.metrics.replayed(this.nodeId, entries, bytes);
-    this.counted.replayedEntries += entries;
-    this.counted.replayedBytes += bytes;
+    const at = this.queue.position();
+    try {
+      await this.queue.advance(entries);
+    } catch (err) {
+      this.owed = { entries, bytes, at, replayed };
+      throw err;
+    }
+    if (answered) this.answered();
+    if (replayed) {
+      this.metrics.replayed(this.nodeId, entries, bytes);
+      this.counted.replayedEntries += entries;
+      this.counted.replayedBytes += bytes;
+    }
     return { bytes, entries };
   }
 
@@ -380,7 +463,7 @@ export class WriteReplayer {
       err.response || err.message,
       err.status,
     );
-    await this.queue.advance(1);
+    await this.acknowledge(1, 0, false);
     this.metrics.replayError(this.nodeId, 'permanent');
     this.metrics.deadLettered(this.nodeId, 1);
     // The node's answer may quote the payload, so only its status goes to the log.

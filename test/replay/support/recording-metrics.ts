@@ -38,6 +38,12 @@ export class RecordingMetrics implements ReplayMetrics {
   backoff(nodeId: string, delayMs: number): void {
     this.record('backoff', [nodeId, delayMs]);
   }
+  queueReopened(nodeId: string, ok: boolean): void {
+    this.record('queueReopened', [nodeId, ok]);
+  }
+  missingSegments(nodeId: string, count: number): void {
+    this.record('missingSegments', [nodeId, count]);
+  }
 
   of(method: keyof ReplayMetrics): unknown[][] {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
