@@ -1,0 +1,303 @@
+import { copyToCorrupt } from './corrupt-copy';
+import { PayloadRun } from './payload-run';
+import { type QueueConfig } from './queue-config';
+import { type QueueFileHandle } from './queue-fs';
+import { moveOver, type Cursor, type SegmentLedger } from './segment-ledger';
+import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, type WindowPool } from './segment-reader';
+
+/**
+ * Where a peek's walk ended, `count` entries past the head: advance(n) and a later peek with a
+ * skip start from the nearest one instead of walking from the head again.
+ */
+interface PeekMemo {
+  count: number;
+  /** Just past the `count`-th entry. */
+  cursor: Cursor;
+  /** Append time of the entry after them when the peek read it (stopped on maxBytes), else null. */
+  nextTime: number | null;
+}
+
+/** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
+const MAX_PEEK_MEMOS = 8;
+
+/**
+ * The read side: walks records from the head through a bounded window per segment (never a whole
+ * segment), steps over corrupt regions (each copied aside and reported once) and into the next
+ * segment once a sealed one is read, and remembers its last walks so that advance() and a
+ * skipping peek do not walk the same entries again. Its callers run one at a time (the queue's
+ * exclusive chain), so the payload run and the windows are never shared by two walks.
+ */
+export class RecordWalker {
+  private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
+  /** Payloads a peek takes from one window, copied out together. */
+  private readonly run = new PayloadRun();
+  /** Peek walks from the head as it was at headVersion === memoVersion (stale otherwise). */
+  private peekMemos: PeekMemo[] = [];
+  private memoVersion = -1;
+
+  constructor(
+    private readonly config: QueueConfig,
+    private readonly ledger: SegmentLedger,
+    private readonly windows: WindowPool,
+  ) {}
+
+  /**
+   * The entries `skip` past the head (at least one when there is one, however large), up to
+   * `maxBytes` of payload and `maxEntries` entries. Records lying in a reader's window are parsed
+   * without a promise each; payloads are copied out of the window into shared slabs, since the
+   * window is reused. The walk is remembered for advance().
+   */
+  async take(
+    maxBytes: number,
+    maxEntries: number,
+    times: number[] | null,
+    skip: number,
+  ): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    // The backlog counts every entry a walk can find (or more, when corruption ate some).
+    if (skip > 0 && skip >= this.ledger.unreadEntries) return out;
+    const walk = await this.walkFromHead(skip);
+    const { cur, walked } = walk;
+    let nextTime = walk.nextTime;
+    if (walked < skip) {
+      this.rememberWalk({ count: walked, cursor: cur, nextTime: null });
+      await this.trimReaders(cur.segment);
+      return out;
+    }
+    let bytes = 0;
+    let taken = 0;
+    const run = this.run;
+    run.clear();
+    while (taken < maxEntries) {
+      const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
+      let reader = this.stepSync(cur);
+      if (reader === undefined) {
+        // The read may move the window under the payloads of the run: copy them out first.
+        run.flush(out);
+        reader = await this.step(cur);
+      }
+      const length = reader ? reader.header.length : 0;
+      if (!reader || (taken > 0 && bytes + length > maxBytes)) {
+        nextTime = reader ? reader.header.appendedAt : null;
+        // Back to just past the last entry taken: advance(n) must stop exactly there.
+        Object.assign(cur, {
+          segment,
+          offset,
+          consumedEntries,
+          consumedBytes,
+          dropEntries,
+          dropBytes,
+        });
+        break;
+      }
+      nextTime = null;
+      run.add(reader.window, reader.payloadStart, length, out);
+      taken++;
+      bytes += length;
+      times?.push(reader.header.appendedAt);
+    }
+    run.flush(out);
+    this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
+    await this.trimReaders(cur.segment);
+    return out;
+  }
+
+  /** The head entry when it lies whole in its reader's window; undefined when that needs I/O. */
+  headEntrySync(): Buffer | null | undefined {
+    const reader = this.stepSync(this.ledger.cursorAtHead());
+    if (!reader) return reader;
+    return Buffer.from(reader.payloadView());
+  }
+
+  /** The append time of the head entry, null when there is none. */
+  async headEntryTime(): Promise<number | null> {
+    const probe = this.ledger.cursorAtHead();
+    let reader = this.stepSync(probe);
+    if (reader === undefined) reader = await this.step(probe);
+    return reader ? reader.header.appendedAt : null;
+  }
+
+  /**
+   * A cursor `n` entries past the head (fewer at the end), walked from the nearest remembered
+   * walk; `nextTime` is the append time of the entry after it when a walk knew it.
+   */
+  async walkFromHead(n: number): Promise<{ cur: Cursor; walked: number; nextTime: number | null }> {
+    const memo = this.nearestMemo(n);
+    const cur = memo ? { ...memo.cursor } : this.ledger.cursorAtHead();
+    let walked = memo ? memo.count : 0;
+    const nextTime = memo && walked === n ? memo.nextTime : null;
+    while (walked < n) {
+      let reader = this.stepSync(cur);
+      if (reader === undefined) reader = await this.step(cur);
+      if (!reader) break;
+      walked++;
+    }
+    return { cur, walked, nextTime };
+  }
+
+  /** Moves `cur` past the entries appended before `limit` (ms); returns how many. */
+  async passOlderThan(cur: Cursor, limit: number): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const probe = { ...cur };
+      const reader = await this.step(probe);
+      if (!reader || reader.header.appendedAt >= limit) return moved;
+      Object.assign(cur, probe);
+      moved++;
+    }
+  }
+
+  /** The remembered walks that reached farther than `n` entries (whatever their version). */
+  memosBeyond(n: number): PeekMemo[] {
+    return this.peekMemos.filter((m) => m.count > n);
+  }
+
+  /**
+   * After the head moved `moved` entries to `cur` (settled): the walks that reached farther stay
+   * usable, now relative to the new head; `cur`'s drops are what they share up to it.
+   */
+  rebaseMemos(farther: PeekMemo[], moved: number, cur: Cursor): void {
+    this.peekMemos = farther.map((m) => ({
+      count: m.count - moved,
+      nextTime: m.nextTime,
+      cursor: {
+        ...m.cursor,
+        dropEntries: m.cursor.dropEntries - cur.dropEntries,
+        dropBytes: m.cursor.dropBytes - cur.dropBytes,
+      },
+    }));
+    this.memoVersion = this.ledger.headVersion;
+  }
+
+  /** The remembered walk reaching farthest without passing `n` entries, if any is current. */
+  private nearestMemo(n: number): PeekMemo | null {
+    if (this.memoVersion !== this.ledger.headVersion) this.peekMemos = [];
+    let best: PeekMemo | null = null;
+    for (const m of this.peekMemos) if (m.count <= n && (!best || m.count > best.count)) best = m;
+    return best;
+  }
+
+  private rememberWalk(memo: PeekMemo): void {
+    if (this.memoVersion !== this.ledger.headVersion) this.peekMemos = [];
+    this.memoVersion = this.ledger.headVersion;
+    const memos = this.peekMemos.filter((m) => m.count !== memo.count);
+    memos.push({ ...memo, cursor: { ...memo.cursor } });
+    // The oldest walks go first: a pipelined replayer advances past them soonest.
+    this.peekMemos = memos.slice(-MAX_PEEK_MEMOS);
+  }
+
+  /**
+   * step() without I/O, for an entry lying whole in its reader's window: moves `cur` past it and
+   * returns the reader holding it (header, payload), null at the end of the queue, or undefined
+   * when a read, damage or a reader still to open needs step().
+   */
+  stepSync(cur: Cursor): SegmentReader | null | undefined {
+    const { segments, corruptSkips } = this.ledger;
+    for (;;) {
+      const i = this.ledger.segmentIndex(cur.segment);
+      const seg = segments[i];
+      if (!seg || !seg.created) return null;
+      if (corruptSkips.size > 0 && corruptSkips.get(seg.id)?.has(cur.offset)) return undefined;
+      const reader = this.readers.get(seg.id)?.reader;
+      if (!reader) return undefined;
+      const status = reader.tryRecord(cur.offset, seg.size);
+      if (status === RecordStatus.Entry) {
+        moveOver(cur, reader);
+        return reader;
+      }
+      if (status !== RecordStatus.End && status !== RecordStatus.Seal) return undefined;
+      if (!this.ledger.passSealed(cur, i)) return null;
+    }
+  }
+
+  /**
+   * Reads the entry at `cur` and moves `cur` past it, stepping over corrupt regions (reported
+   * once) and into the next segment when this one is sealed and the next exists. Returns the
+   * reader holding the entry (valid until its next read), or null at the end.
+   */
+  async step(cur: Cursor): Promise<SegmentReader | null> {
+    const { segments, corruptSkips } = this.ledger;
+    for (;;) {
+      const i = this.ledger.segmentIndex(cur.segment);
+      const seg = segments[i];
+      if (!seg || !seg.created) return null;
+      const skipTo = corruptSkips.size > 0 ? corruptSkips.get(seg.id)?.get(cur.offset) : undefined;
+      if (skipTo !== undefined) {
+        cur.offset = skipTo;
+        continue;
+      }
+      const reader = await this.readerFor(seg.id);
+      const status = await reader.nextRecord(cur.offset, seg.size);
+      if (status === RecordStatus.Entry) {
+        moveOver(cur, reader);
+        return reader;
+      }
+      if (status === RecordStatus.Corrupt) {
+        const next = reader.next;
+        await this.reportCorrupt(seg.id, cur.offset, next, reader.reason);
+        cur.offset = next;
+        continue;
+      }
+      if (!this.ledger.passSealed(cur, i)) return null;
+    }
+  }
+
+  /** Copies a corrupt region aside and reports it, once per region. */
+  private async reportCorrupt(
+    segment: number,
+    offset: number,
+    next: number,
+    reason: string,
+  ): Promise<void> {
+    const skips = this.ledger.corruptSkips;
+    if (skips.get(segment)?.has(offset)) return;
+    const bytes = next - offset;
+    const reader = await this.readerFor(segment);
+    await copyToCorrupt(this.config.fs, this.config.dir, reader, segment, offset, bytes, 'bin');
+    let inSegment = skips.get(segment);
+    if (!inSegment) skips.set(segment, (inSegment = new Map()));
+    inSegment.set(offset, next);
+    this.ledger.corruptSeen++;
+    this.config.onCorrupt?.({ segment, offset, bytes, reason });
+  }
+
+  private async readerFor(segment: number): Promise<SegmentReader> {
+    const open = this.readers.get(segment);
+    if (open) return open.reader;
+    const fh = await this.config.fs.open(this.config.segmentPath(segment), 'r');
+    const reader = new SegmentReader(fh, segment, READ_CHUNK_SIZE, this.windows);
+    this.readers.set(segment, { fh, reader });
+    return reader;
+  }
+
+  /**
+   * A peek far ahead may open many segments: keep only the head's and the next one's readers,
+   * and the one where the walk ended (`walkEnd`), where the next skipping peek goes on.
+   */
+  private async trimReaders(walkEnd: number): Promise<void> {
+    if (this.readers.size <= 2) return;
+    const { segments, head } = this.ledger;
+    const at = this.ledger.segmentIndex(head.segment);
+    const keep = segments.slice(at, at + 2).map((s) => s.id);
+    keep.push(walkEnd);
+    for (const id of [...this.readers.keys()]) {
+      if (!keep.includes(id)) await this.closeReader(id);
+    }
+  }
+
+  async closeReader(segment: number): Promise<void> {
+    const open = this.readers.get(segment);
+    if (!open) return;
+    this.readers.delete(segment);
+    await open.reader.release();
+    await open.fh.close();
+  }
+
+  /** Forgets every reader once its reads are done; returns their file handles to close. */
+  async detach(): Promise<QueueFileHandle[]> {
+    const open = [...this.readers.values()];
+    this.readers.clear();
+    for (const r of open) await r.reader.idle();
+    return open.map((r) => r.fh);
+  }
+}
