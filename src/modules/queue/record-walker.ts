@@ -105,8 +105,7 @@ export class RecordWalker {
   /** The head entry when it lies whole in its reader's window; undefined when that needs I/O. */
   headEntrySync(): Buffer | null | undefined {
     const reader = this.stepSync(this.ledger.cursorAtHead());
-    if (!reader) return reader;
-    return Buffer.from(reader.payloadView());
+    return reader ? Buffer.from(reader.payloadView()) : reader;
   }
 
   /** The append time of the head entry, null when there is none. */

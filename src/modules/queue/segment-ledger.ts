@@ -102,7 +102,17 @@ export class SegmentLedger {
   }
 
   cursorAtHead(): Cursor {
-    return { ...copyHead(this.head), dropEntries: 0, dropBytes: 0 };
+    const h = this.head;
+    // One literal with every field, so all cursors share one shape (a spread made the walk's
+    // hot paths several times slower).
+    return {
+      segment: h.segment,
+      offset: h.offset,
+      consumedEntries: h.consumedEntries,
+      consumedBytes: h.consumedBytes,
+      dropEntries: 0,
+      dropBytes: 0,
+    };
   }
 
   /** The head becomes `h` (a copy); any remembered peek walk is stale from now on. */
