@@ -359,8 +359,12 @@ export class DiskBackedQueue {
     ledger.unreadBytes -= cur.dropBytes;
     try {
       // The head's append time, for backlog().oldest: known from the peek, or one more parse.
-      ledger.headTime = nextTime ?? (await this.walker.headEntryTime());
-      await this.headPosition?.moved(ledger.head, moved, crossed || forceDurable);
+      // (Without a promise when it is at hand: current()+advance() drains call this per entry.)
+      let headTime = nextTime ?? this.walker.headEntryTimeSync();
+      if (headTime === undefined) headTime = await this.walker.headEntryTime();
+      ledger.headTime = headTime;
+      const due = this.headPosition?.writeDue(moved, crossed || forceDurable) ?? null;
+      if (due !== null) await this.persistHead(due);
     } catch (err) {
       // Nothing moved: a retried advance must not skip the entries this one failed to pass.
       ledger.setHead(saved.head);

@@ -25,16 +25,16 @@ export class HeadPosition {
     this.unsynced = !durable;
   }
 
-  /** The head moved `moved` entries to `head`; `durable` forces a synced write now. */
-  async moved(head: Head, moved: number, durable: boolean): Promise<void> {
+  /**
+   * Counts `moved` advanced entries and says whether the head must be written now: null when
+   * not yet (the tick or a later advance writes it), else whether durably (`durable` forces it).
+   */
+  writeDue(moved: number, durable: boolean): boolean | null {
     this.advancedSinceWrite += moved;
-    if (durable || this.config.fsync === 'always') {
-      await this.write(head, true);
-    } else if (this.advancedSinceWrite >= this.config.positionSyncEntries) {
-      await this.write(head, false);
-    } else {
-      this.dirty = true;
-    }
+    if (durable || this.config.fsync === 'always') return true;
+    if (this.advancedSinceWrite >= this.config.positionSyncEntries) return false;
+    this.dirty = true;
+    return null;
   }
 
   /** A write that could not happen now (a full disk at open): the next tick retries it. */

@@ -108,6 +108,12 @@ export class RecordWalker {
     return reader ? Buffer.from(reader.payloadView()) : reader;
   }
 
+  /** headEntryTime() without I/O: undefined when that needs a read. */
+  headEntryTimeSync(): number | null | undefined {
+    const reader = this.stepSync(this.ledger.cursorAtHead());
+    return reader ? reader.header.appendedAt : reader;
+  }
+
   /** The append time of the head entry, null when there is none. */
   async headEntryTime(): Promise<number | null> {
     const probe = this.ledger.cursorAtHead();
