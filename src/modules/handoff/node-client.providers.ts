@@ -27,10 +27,7 @@ export function nodeClientProviders(client?: Type<NodeClient> | NodeClient): Pro
       {
         provide: HANDOFF_CLIENT_REF,
         useFactory: (config: HandoffConfig): NodeClientRef => ({
-          client: new HttpNodeClient(config.nodes, {
-            timeoutMs: config.writeTimeoutMs,
-            format: 'lines',
-          }),
+          client: HttpNodeClient.forConfig(config, config.nodes),
           owned: true,
         }),
         inject: [HANDOFF_CONFIG],

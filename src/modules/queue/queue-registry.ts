@@ -122,18 +122,22 @@ export class QueueRegistry {
    */
   async remove(nodeId: string): Promise<void> {
     const dir = this.dirOf(nodeId);
+    // Through the queue itself when it is open (its options, e.g. an injected file system).
+    const queue = this.open.get(nodeId) ?? new DiskBackedQueue(dir, this.optionsOf(nodeId));
     await this.close(nodeId);
-    await new DiskBackedQueue(dir).remove();
+    await queue.remove();
+  }
+
+  private optionsOf(nodeId: string): DiskBackedQueueOptions {
+    return typeof this.queueOptions === 'function'
+      ? this.queueOptions(nodeId)
+      : (this.queueOptions ?? {});
   }
 
   private async openQueue(nodeId: string): Promise<DiskBackedQueue> {
     // Reopening right after a close: wait until that close has released the lock.
     await this.closing.get(nodeId)?.catch(() => undefined);
-    const options =
-      typeof this.queueOptions === 'function'
-        ? this.queueOptions(nodeId)
-        : (this.queueOptions ?? {});
-    const queue = new DiskBackedQueue(join(this.dataDir, nodeId), options);
+    const queue = new DiskBackedQueue(join(this.dataDir, nodeId), this.optionsOf(nodeId));
     await queue.open();
     this.open.set(nodeId, queue);
     return queue;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { NodeConfig } from '../../config/handoff-config.interface';
+import type { HandoffConfig, NodeConfig } from '../../config/handoff-config.interface';
 import {
   NodeTimeoutError,
   NodeUnreachableError,
@@ -40,6 +40,17 @@ export class HttpNodeClient implements NodeClient {
   private readonly urls = new Map<string, URL>();
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+
+  /**
+   * The library's default transport, the one place it is built from the config: `nodes`'
+   * newline-joined batches, each request bounded by the write timeout.
+   */
+  static forConfig(
+    config: Pick<HandoffConfig, 'writeTimeoutMs'>,
+    nodes: NodeConfig[] = [],
+  ): HttpNodeClient {
+    return new HttpNodeClient(nodes, { timeoutMs: config.writeTimeoutMs, format: 'lines' });
+  }
 
   constructor(
     nodes: Map<string, string> | NodeConfig[],

@@ -1,5 +1,6 @@
+import type { DiskBackedQueue } from '../queue/disk-backed-queue';
+import type { Backoff } from './backoff';
 import type { NodeClient } from './node-client.interface';
-import type { NodeState, NodeStatus } from './node-status.interface';
 import type { WriteReplayer } from './write-replayer';
 
 /** One node of the hand-off service: its queue's replayer, where it sends, and its run state. */
@@ -21,52 +22,24 @@ export interface NodeEntry {
   recordPending?: boolean;
 }
 
-/** What health, metrics and the admin routes show of a node. */
-export function nodeStatus(e: NodeEntry, maxSize: number): NodeStatus {
-  const queue = e.replayer.queue;
-  const open = queue.isOpen();
-  const backlog = open ? queue.backlog() : { entries: 0, bytes: 0, oldest: null };
-  const dlq = e.replayer.deadLetters;
-  const failures = e.replayer.backoff.failures();
-  const state: NodeState = e.paused
-    ? 'paused'
-    : !e.configured
-      ? 'inactive'
-      : failures > 0
-        ? 'backing-off'
-        : 'up';
-  const lastSuccess = e.replayer.lastSuccessAt();
-  const lastError = e.replayer.lastError();
-  return {
-    id: e.id,
-    ...(e.url ? { url: stripCredentials(e.url) } : {}),
-    state,
-    configured: e.configured,
-    // A failed queue refuses every hand-off: not open for health, though its backlog shows.
-    open: open && !queue.isFailed(),
-    backlog: {
-      entries: backlog.entries,
-      bytes: backlog.bytes,
-      oldestAgeSeconds: backlog.oldest
-        ? Math.max(0, (Date.now() - backlog.oldest.getTime()) / 1000)
-        : null,
-    },
-    diskBytes: open ? queue.diskUsage() + (dlq?.queue.isOpen() ? dlq.queue.diskUsage() : 0) : 0,
-    maxSize,
-    deadLetters: dlq?.queue.isOpen() ? dlq.count() : 0,
-    backoffMs: failures > 0 ? e.replayer.backoff.current() : 0,
-    ...(lastError ? { lastError, lastErrorAt: e.replayer.lastErrorAt()?.toISOString() } : {}),
-    totals: e.replayer.totals(),
-    ...(lastSuccess ? { lastSuccessAt: lastSuccess.toISOString() } : {}),
-  };
+/**
+ * The one place the hand-off service reaches into a node's replayer for its queue and back-off:
+ * everything else asks the helpers below.
+ */
+export function queueOf(entry: NodeEntry): DiskBackedQueue {
+  return entry.replayer.queue;
 }
-function stripCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.href;
-  } catch {
-    return url;
-  }
+
+export function backoffOf(entry: NodeEntry): Backoff {
+  return entry.replayer.backoff;
+}
+
+/** The node's queue holds entries. Throws QueueNotOpenError while it is closed (a failed reopen). */
+export function holdsEntries(entry: NodeEntry): boolean {
+  return queueOf(entry).backlog().entries > 0;
+}
+
+/** The node's queue is open and holds entries. */
+export function openWithEntries(entry: NodeEntry): boolean {
+  return queueOf(entry).isOpen() && holdsEntries(entry);
 }
