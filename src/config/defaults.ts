@@ -10,7 +10,9 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export type FsyncPolicy = 'always' | 'interval' | 'never';
+/** When the queue fdatasyncs: before an append resolves, on a timer, or never (the OS decides). */
+export const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 export type WriteConsistency = 'any' | 'one' | 'quorum' | 'all';
 
 export const DEFAULTS = {
@@ -46,6 +48,13 @@ export const DEFAULTS = {
   /** A queue at or above this share of maxSize reports unhealthy. */
   healthQueueFullRatio: 0.9,
 } as const;
+
+/**
+ * The longest delay a Node timer keeps: past 2^31-1 ms (about 24.8 days) setTimeout and
+ * setInterval fire after 1 ms instead, so a long back-off, fsync interval or timeout would
+ * turn into a hot loop.
+ */
+export const MAX_TIMER_MS = 0x7fffffff;
 
 /** Node ids become directory names: this pattern keeps every request path off the filesystem. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

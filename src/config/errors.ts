@@ -1,17 +1,18 @@
 /** Errors of the configuration. Each has a stable `code` for logs and callers. */
 
+import { HandoffError } from '../handoff-error';
+
 /**
  * One value that cannot be parsed. `detail` says what is wrong and what is expected without
  * repeating the value, so a caller can print it next to a secret without leaking the secret.
  */
-export class ConfigValueError extends Error {
+export class ConfigValueError extends HandoffError {
   readonly code = 'ERR_CONFIG_VALUE';
   constructor(
     message: string,
     readonly detail: string,
   ) {
     super(message);
-    this.name = 'ConfigValueError';
   }
 }
 
@@ -80,7 +81,7 @@ function safeJson(value: unknown): string {
  * A configuration that cannot start. Thrown once, listing every bad setting, one per line, so
  * an operator fixes them all in one go instead of one restart per mistake.
  */
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends HandoffError {
   readonly code = 'ERR_CONFIG_INVALID';
   readonly problems: readonly ConfigProblem[];
   constructor(given: readonly ConfigProblem[]) {
@@ -92,7 +93,6 @@ export class ConfigValidationError extends Error {
         ...problems.map((p) => `  ${p.name}=${describeValue(p)}: ${p.expected}`),
       ].join('\n'),
     );
-    this.name = 'ConfigValidationError';
     // A secret's value is not kept either: whoever logs `problems` must not leak it.
     this.problems = problems;
   }

@@ -1,4 +1,4 @@
-import { DEFAULTS, type FsyncPolicy, type WriteConsistency } from './defaults';
+import { DEFAULTS, FSYNC_POLICIES, type WriteConsistency } from './defaults';
 import { ConfigValidationError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 import { HandoffVariable, handoffVariables, problemOf } from './handoff-variable.decorator';
@@ -19,7 +19,6 @@ import { parseTimerDuration } from './parse-timer-duration';
 
 const parsePositiveSize = positive(parseSize);
 const parsePositiveDuration = positive(parseDuration);
-const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
 const WRITE_CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
 
 /**

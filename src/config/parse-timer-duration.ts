@@ -1,12 +1,6 @@
+import { MAX_TIMER_MS } from './defaults';
 import { ConfigValueError } from './errors';
 import { parseDuration } from './parse-duration';
-
-/**
- * The longest delay a Node timer keeps: past 2^31-1 ms (about 24.8 days) setTimeout and
- * setInterval fire after 1 ms instead, so a long back-off, fsync interval or timeout would
- * turn into a hot loop.
- */
-export const MAX_TIMER_MS = 0x7fffffff;
 
 /** Parses a duration that becomes a timer's delay: more than 0 and at most MAX_TIMER_MS. */
 export function parseTimerDuration(text: string): number {

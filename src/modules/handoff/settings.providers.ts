@@ -1,3 +1,4 @@
+import { HandoffError } from '../../handoff-error';
 import type { Provider } from '@nestjs/common';
 import { HINTED_HANDOFF_MODULE_OPTIONS } from './hinted-handoff.constants';
 import type {
@@ -14,7 +15,7 @@ type SettingsSource =
 const OPTIONS_FACTORY = Symbol('HINTED_HANDOFF_OPTIONS_FACTORY');
 
 /** Names the ways to give settings, for the message of a call that gives none or several. */
-class AsyncOptionsError extends Error {
+class AsyncOptionsError extends HandoffError {
   readonly code = 'ERR_HANDOFF_ASYNC_OPTIONS';
   constructor(given: string[]) {
     super(
@@ -22,7 +23,6 @@ class AsyncOptionsError extends Error {
         given.length === 0 ? 'none' : given.join(', ')
       })`,
     );
-    this.name = 'AsyncOptionsError';
   }
 }
 

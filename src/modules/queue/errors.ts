@@ -1,25 +1,25 @@
 /** Errors of the queue core. Each has a stable `code` for callers, logs and metrics. */
 
-export class QueueNotOpenError extends Error {
+import { HandoffError } from '../../handoff-error';
+
+export class QueueNotOpenError extends HandoffError {
   readonly code = 'ERR_QUEUE_NOT_OPEN';
   constructor(readonly dir: string) {
     super(`queue ${dir} is not open`);
-    this.name = 'QueueNotOpenError';
   }
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends HandoffError {
   readonly code = 'ERR_QUEUE_FULL';
   constructor(
     readonly dir: string,
     readonly maxSize: number,
   ) {
     super(`queue ${dir} is full (max ${maxSize} bytes on disk)`);
-    this.name = 'QueueFullError';
   }
 }
 
-export class SegmentFullError extends Error {
+export class SegmentFullError extends HandoffError {
   readonly code = 'ERR_SEGMENT_FULL';
   constructor(
     readonly recordBytes: number,
@@ -28,11 +28,10 @@ export class SegmentFullError extends Error {
     super(
       `an entry of ${recordBytes} framed bytes does not fit a segment of ${maxSegmentSize} bytes`,
     );
-    this.name = 'SegmentFullError';
   }
 }
 
-export class QueueLockedError extends Error {
+export class QueueLockedError extends HandoffError {
   readonly code = 'ERR_QUEUE_LOCKED';
   constructor(
     readonly dir: string,
@@ -40,15 +39,13 @@ export class QueueLockedError extends Error {
     readonly pid: number,
   ) {
     super(`queue ${dir} is locked by process ${pid}`);
-    this.name = 'QueueLockedError';
   }
 }
 
-export class QueueOpenError extends Error {
+export class QueueOpenError extends HandoffError {
   readonly code = 'ERR_QUEUE_OPEN';
   constructor(readonly dir: string) {
     super(`queue ${dir} is open; close it before removing it`);
-    this.name = 'QueueOpenError';
   }
 }
 
@@ -57,28 +54,15 @@ export class QueueOpenError extends Error {
  * may have dropped dirty pages, a failed truncate leaves a hole): every later append/advance
  * rejects with this until the queue is closed and reopened, which re-scans the tail.
  */
-export class QueueFailedError extends Error {
+export class QueueFailedError extends HandoffError {
   readonly code = 'ERR_QUEUE_FAILED';
   constructor(
     readonly dir: string,
-    override readonly cause: unknown,
+    cause: unknown,
   ) {
     super(
       `queue ${dir} failed and must be reopened: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
     );
-    this.name = 'QueueFailedError';
-  }
-}
-
-/** Internal: a record that fails its framing checks (bad magic, length or checksum). */
-export class CorruptRecordError extends Error {
-  readonly code = 'ERR_CORRUPT_RECORD';
-  constructor(
-    readonly segment: number,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`corrupt record in segment ${segment} at offset ${offset}: ${reason}`);
-    this.name = 'CorruptRecordError';
   }
 }

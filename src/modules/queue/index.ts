@@ -9,7 +9,6 @@ export {
   type QueuePosition,
 } from './disk-backed-queue';
 export {
-  CorruptRecordError,
   QueueFailedError,
   QueueFullError,
   QueueLockedError,

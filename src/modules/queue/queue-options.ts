@@ -1,10 +1,7 @@
-import { DEFAULTS, type FsyncPolicy } from '../../config/defaults';
+import { DEFAULTS, FSYNC_POLICIES, MAX_TIMER_MS, type FsyncPolicy } from '../../config/defaults';
 import { SEAL_SIZE } from './segment-format';
 
-const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
 const DEFAULT_POSITION_SYNC_ENTRIES = 1000;
-/** setInterval stores its delay as a signed 32-bit number of ms; a larger one fires at once. */
-const MAX_TIMER_MS = 0x7fffffff;
 
 export interface ResolvedQueueOptions {
   maxSize: number;

@@ -1,6 +1,8 @@
 /** Errors of the replay side. Each has a stable `code` for logs, metrics and callers. */
 
-export class TransientWriteError extends Error {
+import { HandoffError } from '../../handoff-error';
+
+export class TransientWriteError extends HandoffError {
   readonly code = 'ERR_TRANSIENT_WRITE';
   constructor(
     message: string,
@@ -10,11 +12,10 @@ export class TransientWriteError extends Error {
     readonly status?: number,
   ) {
     super(message);
-    this.name = 'TransientWriteError';
   }
 }
 
-export class PermanentWriteError extends Error {
+export class PermanentWriteError extends HandoffError {
   readonly code = 'ERR_PERMANENT_WRITE';
   constructor(
     message: string,
@@ -24,7 +25,6 @@ export class PermanentWriteError extends Error {
     readonly response?: string,
   ) {
     super(message);
-    this.name = 'PermanentWriteError';
   }
 }
 
@@ -38,7 +38,6 @@ export function deliveredBefore(err: unknown): number {
 export class NodeTimeoutError extends TransientWriteError {
   constructor(message: string, delivered = 0) {
     super(message, delivered);
-    this.name = 'NodeTimeoutError';
   }
 }
 
@@ -51,16 +50,14 @@ export class NodeUnreachableError extends TransientWriteError {
     readonly socketCode?: string,
   ) {
     super(message, delivered);
-    this.name = 'NodeUnreachableError';
   }
 }
 
 /** A node id that is not configured (nor found on disk) was asked for. */
-export class UnknownNodeError extends Error {
+export class UnknownNodeError extends HandoffError {
   readonly code = 'ERR_UNKNOWN_NODE';
   constructor(readonly nodeId: string) {
     super(`unknown node "${nodeId}"`);
-    this.name = 'UnknownNodeError';
   }
 }
 
@@ -68,19 +65,17 @@ export class UnknownNodeError extends Error {
 export { InvalidNodeIdError } from '../queue/registry-errors';
 
 /** A node id given twice (addNode of a node that exists). */
-export class DuplicateNodeError extends Error {
+export class DuplicateNodeError extends HandoffError {
   readonly code = 'ERR_DUPLICATE_NODE';
   constructor(readonly nodeId: string) {
     super(`node "${nodeId}" already exists`);
-    this.name = 'DuplicateNodeError';
   }
 }
 
 /** The replayer (or its rate limiter) was closed while the operation waited. */
-export class ReplayClosedError extends Error {
+export class ReplayClosedError extends HandoffError {
   readonly code = 'ERR_REPLAY_CLOSED';
   constructor(message = 'replayer closed') {
     super(message);
-    this.name = 'ReplayClosedError';
   }
 }
