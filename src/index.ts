@@ -9,6 +9,7 @@
  * the same name, so `handoff: HandoffService` still types a parameter and emits its metadata.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+import type * as BaseError from './handoff-error';
 import type * as ConfigDefaults from './config/defaults';
 import type * as ConfigErrors from './config/errors';
 import type * as ConfigConstants from './config/handoff-config.constants';
@@ -70,6 +71,11 @@ export declare const HandoffExceptionFilter: typeof ExceptionFilterFile.HandoffE
 export type { HandoffErrorBody } from './modules/handoff/handoff-exception.filter';
 lazy(() => require('./modules/handoff/handoff-error-status'), ['handoffErrorStatus']);
 export declare const handoffErrorStatus: typeof ErrorStatus.handoffErrorStatus;
+
+// Every error of the package extends HandoffError (stable `code`, `cause` kept).
+lazy(() => require('./handoff-error'), ['HandoffError']);
+export type HandoffError = BaseError.HandoffError;
+export declare const HandoffError: typeof BaseError.HandoffError;
 
 lazy(() => require('./modules/handoff/errors'), ['HandoffQueueNotConfiguredError']);
 export type HandoffQueueNotConfiguredError = ModuleErrors.HandoffQueueNotConfiguredError;
@@ -226,6 +232,7 @@ if (false) {
   exports.HandoffWriter = undefined;
   exports.HandoffExceptionFilter = undefined;
   exports.handoffErrorStatus = undefined;
+  exports.HandoffError = undefined;
   exports.HandoffQueueNotConfiguredError = undefined;
   exports.DuplicateNodeError = undefined;
   exports.InvalidNodeIdError = undefined;
