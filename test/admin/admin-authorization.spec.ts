@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { isLoopback } from '../../src/modules/admin/admin-access';
-import { RecordingHandoff, startAdminApp } from './recording-handoff';
+import { RecordingHandoff, startAdminApp } from '../support/recording-handoff';
 
 const AUTH = 'relay-writer-token';
 const ADMIN = 'operator-token';

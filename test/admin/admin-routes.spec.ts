@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { QueueFullError } from '../../src/modules/queue/errors';
 import { UnknownNodeError } from '../../src/modules/replay/errors';
-import { RecordingHandoff, startAdminApp, status } from './recording-handoff';
+import { RecordingHandoff, startAdminApp, status } from '../support/recording-handoff';
 
 const TOKEN = 's3cret-token';
 const startApp = (authToken?: string) => startAdminApp({ authToken });

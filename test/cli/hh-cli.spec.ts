@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 import { segmentFileName } from '../../src/modules/queue/segment-format';
 import { DeadLetterQueue } from '../../src/modules/replay/dead-letter-queue';
-import { buildCli } from './build-cli';
+import { buildCli } from '../support/build-cli';
 
 /** Clock stamped into records, so times in the output are known. */
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);

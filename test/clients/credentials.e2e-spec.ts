@@ -1,5 +1,5 @@
-import { FakeInfluxNode, type RecordedRequest } from '../relay/fake-influx-node';
-import { startRelay, type RunningRelay } from '../relay/relay-app';
+import { FakeInfluxNode, type RecordedRequest } from '../support/fake-influx-node';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 import { runProgram } from './support/cluster';
 
 /**

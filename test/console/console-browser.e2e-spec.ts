@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { ensureBuilt, spawnRelay, type RelayProcess } from '../e2e/relay-process';
+import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
 import { launchBrowser, type TestBrowser } from './browser';
 

@@ -4,8 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { HandoffConsoleModule, HandoffService, HintedHandoffModule } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { fastSettings } from '../library/support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { fastSettings } from '../support/fast-settings';
 
 /** The host's role check: only requests of an admin session reach the console. */
 @Injectable()

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ConsoleSampler } from '../../src/modules/console/console-sampler.service';
-import { FakeInfluxNode } from '../relay/fake-influx-node';
-import { startRelay, type RunningRelay } from '../relay/relay-app';
+import { FakeInfluxNode } from '../support/fake-influx-node';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 
 /** The console's overview in the real relay app, with a node that answers 503. */
 describe('the console in the relay app', () => {

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { HandoffConsoleModule } from '../../src/modules/console/handoff-console.module';
 import { ConsoleSampler } from '../../src/modules/console/console-sampler.service';
-import { RecordingHandoff, startAdminApp } from '../admin/recording-handoff';
+import { RecordingHandoff, startAdminApp } from '../support/recording-handoff';
 
 const ADMIN = 'operator-token';
 const AUTH = 'relay-token';

@@ -3,7 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
-import { ensureBuilt, runRelayToExit, spawnRelay, type RelayProcess } from './relay-process';
+import {
+  ensureBuilt,
+  runRelayToExit,
+  spawnRelay,
+  type RelayProcess,
+} from '../support/relay-process';
 
 /** `count` points of measurement `m` with v = first..first+count-1 and distinct timestamps. */
 function batch(first: number, count: number): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FsyncPolicy } from '../../src/config/defaults';
 import { DiskBackedQueue } from '../../src/modules/queue';
-import { errno, FaultyFs, type FaultOp } from '../queue/faulty-fs';
+import { errno, FaultyFs, type FaultOp } from '../support/faulty-fs';
 
 /**
  * One fault at every step: each file-system call of a workload (appends that roll segments,

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { QueueFileHandle, QueueFileSystem } from '../../src/modules/queue';
-import { errno } from '../queue/faulty-fs';
+import { errno } from '../support/faulty-fs';
 
 /** A file's bytes: what the page cache holds now, and what an fdatasync made durable. */
 interface Inode {

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { QueueLockedError } from '../../src/modules/queue';
-import { errno, FaultyFs } from './faulty-fs';
+import { errno, FaultyFs } from '../support/faulty-fs';
 import { buf, drain, QueueFixture } from './queue-test-helpers';
 
 /** Opening a queue whose disk is full: nothing open writes is needed to read and drain it. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DiskBackedQueue, QueueFullError, type QueueFileSystem } from '../../src/modules/queue';
-import { errno, FaultyFs, interceptSegmentWrites } from './faulty-fs';
+import { errno, FaultyFs, interceptSegmentWrites } from '../support/faulty-fs';
 
 const run = promisify(execFile);
 const DISK = 256 * 1024;

@@ -6,7 +6,7 @@ import {
   SEAL_SIZE,
   segmentFileName,
 } from '../../src/modules/queue/segment-format';
-import { errno, FaultyFs, gateSegmentWrites, interceptSegmentWrites } from './faulty-fs';
+import { errno, FaultyFs, gateSegmentWrites, interceptSegmentWrites } from '../support/faulty-fs';
 import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 /** "Lessons from the anchors" (ARCHITECTURE.md): each field bug of the Go queue, as a regression test. */

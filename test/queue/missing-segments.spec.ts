@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCli } from '../cli/build-cli';
+import { buildCli } from '../support/build-cli';
 import { buf, drain, QueueFixture } from './queue-test-helpers';
 
 let cliDir: string;

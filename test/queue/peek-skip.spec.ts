@@ -1,5 +1,5 @@
 import { HEADER_SIZE, SEAL_SIZE } from '../../src/modules/queue/segment-format';
-import { FaultyFs } from './faulty-fs';
+import { FaultyFs } from '../support/faulty-fs';
 import { buf, peekAll, QueueFixture } from './queue-test-helpers';
 
 /** What peek(maxBytes, maxEntries, skip) must answer for a backlog held in a plain array. */

@@ -1,6 +1,6 @@
 import { HEADER_SIZE, SEAL_SIZE, segmentFileName } from '../../src/modules/queue/segment-format';
 import { READ_CHUNK_SIZE } from '../../src/modules/queue/segment-reader';
-import { FaultyFs, gateSegmentWrites } from './faulty-fs';
+import { FaultyFs, gateSegmentWrites } from '../support/faulty-fs';
 import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 const count = (log: string[], line: string) => log.filter((l) => l === line).length;

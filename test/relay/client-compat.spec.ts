@@ -1,6 +1,6 @@
-import { FakeInfluxNode } from './fake-influx-node';
+import { FakeInfluxNode } from '../support/fake-influx-node';
 import { rawRequest } from './raw-request';
-import { startRelay, type RunningRelay } from './relay-app';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 
 describe('relay: what real InfluxDB clients send', () => {
   let a: FakeInfluxNode;

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { PermanentWriteError, TransientWriteError } from '../../src/modules/replay/errors';
 import { InfluxNodeClient } from '../../src/modules/relay/influx-node-client';
 import { encodeEnvelope, type WriteEnvelope } from '../../src/modules/relay/write-envelope';
-import { closedPort, FakeInfluxNode } from './fake-influx-node';
+import { closedPort, FakeInfluxNode } from '../support/fake-influx-node';
 
 function envelope(body: string, over: Partial<WriteEnvelope> = {}): Buffer {
   return encodeEnvelope({

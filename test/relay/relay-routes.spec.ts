@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
-import { FakeInfluxNode } from './fake-influx-node';
-import { startRelay, type RunningRelay } from './relay-app';
+import { FakeInfluxNode } from '../support/fake-influx-node';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 
 const TOKEN = 'relay-secret';
 

@@ -2,7 +2,7 @@ import { PermanentWriteError, TransientWriteError } from '../../src/modules/repl
 import { InfluxNodeClient } from '../../src/modules/relay/influx-node-client';
 import { encodeStatementEnvelope } from '../../src/modules/relay/statement-envelope';
 import { encodeEnvelope } from '../../src/modules/relay/write-envelope';
-import { FakeInfluxNode } from './fake-influx-node';
+import { FakeInfluxNode } from '../support/fake-influx-node';
 
 const write = (body: string) =>
   encodeEnvelope({ db: 'd', rp: '', precision: '', encoding: 'identity', body: Buffer.from(body) });

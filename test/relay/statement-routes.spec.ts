@@ -1,6 +1,6 @@
 import { rawRequest } from './raw-request';
-import { closedPort, FakeInfluxNode, type Responder } from './fake-influx-node';
-import { startRelay, type RunningRelay } from './relay-app';
+import { closedPort, FakeInfluxNode, type Responder } from '../support/fake-influx-node';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 
 const influx: Responder = (req, res) => {
   if (req.path === '/query') {

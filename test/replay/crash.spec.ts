@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 import { LineChild } from '../support/line-child';
-import { makeTempDir, removeDir } from './support/temp-dir';
-import { TestSink } from './support/test-sink';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
 
 const CHILD = path.join(__dirname, 'fixtures', 'replay-child.js');
 const N = 3000;

@@ -4,7 +4,7 @@ import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 import { QueueFullError } from '../../src/modules/queue/errors';
 import { encodeDeadLetter } from '../../src/modules/replay/dead-letter-envelope';
 import { DEAD_LETTER_DIR, DeadLetterQueue } from '../../src/modules/replay/dead-letter-queue';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 async function contents(queue: DiskBackedQueue): Promise<string[]> {
   return (await queue.peek(Number.MAX_SAFE_INTEGER)).map((b) => b.toString());

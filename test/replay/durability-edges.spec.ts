@@ -2,8 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 import { DeadLetterQueue } from '../../src/modules/replay/dead-letter-queue';
-import { FaultyFs } from '../queue/faulty-fs';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { FaultyFs } from '../support/faulty-fs';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** Records each queue's file-system calls in one list, tagged by queue. */
 function tagged(shared: string[], tag: string): FaultyFs {

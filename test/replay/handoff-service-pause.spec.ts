@@ -3,9 +3,9 @@ import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
 import { WriteReplayer } from '../../src/modules/replay/write-replayer';
-import { testConfig } from './support/handoff-config';
-import { RecordingMetrics } from './support/recording-metrics';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { testConfig } from '../support/handoff-config';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** Records every batch; the first send waits until the test releases it. */
 class FirstSendHeld implements NodeClient {

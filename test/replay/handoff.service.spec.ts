@@ -19,10 +19,10 @@ import {
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { writeNodeRecord } from '../../src/modules/replay/node-record';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
-import { testConfig } from './support/handoff-config';
-import { RecordingMetrics } from './support/recording-metrics';
-import { makeTempDir, removeDir } from './support/temp-dir';
-import { TestSink } from './support/test-sink';
+import { testConfig } from '../support/handoff-config';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
 
 const buf = (s: string) => Buffer.from(s);
 

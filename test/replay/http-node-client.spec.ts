@@ -7,7 +7,7 @@ import {
   UnknownNodeError,
 } from '../../src/modules/replay/errors';
 import { classifyError } from '../../src/modules/replay/error-classification';
-import { TestSink } from './support/test-sink';
+import { TestSink } from '../support/test-sink';
 
 const b = (s: string) => Buffer.from(s);
 

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { HandoffService } from '../../src/modules/replay/handoff.service';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
-import { errno } from '../queue/faulty-fs';
-import { testConfig } from './support/handoff-config';
-import { RecordingMetrics } from './support/recording-metrics';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { errno } from '../support/faulty-fs';
+import { testConfig } from '../support/handoff-config';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** Nodes that take everything, by node id. */
 class Nodes implements NodeClient {

@@ -4,11 +4,11 @@ import { DeadLetterQueue } from '../../src/modules/replay/dead-letter-queue';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { QueueUnavailableError } from '../../src/modules/replay/queue-healer';
 import { WriteReplayer } from '../../src/modules/replay/write-replayer';
-import { errno, FaultyFs } from '../queue/faulty-fs';
-import { ManualClock } from './support/manual-clock';
-import { RecordingMetrics } from './support/recording-metrics';
-import { CapturingLogger } from './support/silent-logger';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { errno, FaultyFs } from '../support/faulty-fs';
+import { ManualClock } from '../support/manual-clock';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { CapturingLogger } from '../support/silent-logger';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** A node that takes everything and remembers every batch it was sent. */
 class RecordingNode implements NodeClient {

@@ -1,6 +1,6 @@
 import { RateLimiter } from '../../src/modules/replay/rate-limiter';
 import { ReplayClosedError } from '../../src/modules/replay/errors';
-import { ManualClock, flushPromises } from './support/manual-clock';
+import { ManualClock, flushPromises } from '../support/manual-clock';
 
 describe('RateLimiter', () => {
   it('does not limit when the limit is 0 or negative', async () => {

@@ -5,10 +5,10 @@ import { HANDOFF_CONFIG } from '../../src/config/handoff-config.constants';
 import { HandoffService, PURGE_CRON_NAME } from '../../src/modules/replay/handoff.service';
 import { REPLAY_METRICS } from '../../src/modules/replay/replay-metrics.interface';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
-import { testConfig } from './support/handoff-config';
-import { RecordingMetrics } from './support/recording-metrics';
-import { makeTempDir, removeDir } from './support/temp-dir';
-import { TestSink } from './support/test-sink';
+import { testConfig } from '../support/handoff-config';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
 
 describe('ReplayModule', () => {
   let dataDir: string;

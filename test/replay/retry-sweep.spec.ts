@@ -8,8 +8,8 @@ import {
 } from '../../src/modules/replay/handoff.service';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
-import { testConfig } from './support/handoff-config';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { testConfig } from '../support/handoff-config';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** A node that refuses while `down`, and keeps every line it took. */
 class FlakyNode implements NodeClient {

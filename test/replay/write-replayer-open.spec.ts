@@ -7,8 +7,8 @@ import { DEAD_LETTER_DIR, DeadLetterQueue } from '../../src/modules/replay/dead-
 import { ReplayModule } from '../../src/modules/replay/replay.module';
 import { NOOP_REPLAY_METRICS } from '../../src/modules/replay/replay-metrics.interface';
 import { WriteReplayer } from '../../src/modules/replay/write-replayer';
-import { testConfig } from './support/handoff-config';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { testConfig } from '../support/handoff-config';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /** Makes a directory look held by another live process (this process's parent). */
 async function lockedByAnotherProcess(dir: string): Promise<void> {

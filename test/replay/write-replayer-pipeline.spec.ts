@@ -4,11 +4,11 @@ import { PermanentWriteError, TransientWriteError } from '../../src/modules/repl
 import { HttpNodeClient } from '../../src/modules/replay/http-node-client';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { WriteReplayer, type WriteReplayerOptions } from '../../src/modules/replay/write-replayer';
-import { ManualClock } from './support/manual-clock';
-import { RecordingMetrics } from './support/recording-metrics';
-import { CapturingLogger } from './support/silent-logger';
-import { makeTempDir, removeDir } from './support/temp-dir';
-import { TestSink } from './support/test-sink';
+import { ManualClock } from '../support/manual-clock';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { CapturingLogger } from '../support/silent-logger';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
 
 /** Entries of 30-odd bytes: a 256-byte batch holds 7 or 8 of them. */
 const line = (i: number) => `cpu,host=h${i} value=${i}i`;

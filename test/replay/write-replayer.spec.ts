@@ -9,11 +9,11 @@ import {
 import { HttpNodeClient } from '../../src/modules/replay/http-node-client';
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import { WriteReplayer, type WriteReplayerOptions } from '../../src/modules/replay/write-replayer';
-import { ManualClock } from './support/manual-clock';
-import { RecordingMetrics } from './support/recording-metrics';
-import { CapturingLogger } from './support/silent-logger';
-import { makeTempDir, removeDir } from './support/temp-dir';
-import { TestSink } from './support/test-sink';
+import { ManualClock } from '../support/manual-clock';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { CapturingLogger } from '../support/silent-logger';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
 
 const line = (i: number, pad = 0) => `cpu,host=h${i} value=${i}i ${'x'.repeat(pad)}`.trimEnd();
 

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { startInfluxd, type InfluxNode } from '../../support/influxd';
-import { ensureBuilt, spawnRelay, type RelayProcess } from '../../e2e/relay-process';
+import { ensureBuilt, spawnRelay, type RelayProcess } from '../../support/relay-process';
 
 /** Where a client's script sends: the relay, or the reference InfluxDB. */
 export interface Target {

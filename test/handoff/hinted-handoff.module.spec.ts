@@ -19,10 +19,10 @@ import {
   handoffConfig,
 } from '../../src';
 import { PrometheusReplayMetrics } from '../../src/modules/metrics/prometheus-replay-metrics';
-import { RecordingMetrics } from '../replay/support/recording-metrics';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { TestSink } from '../replay/support/test-sink';
-import { fastEnv, fastSettings, withEnv } from './support/fast-settings';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
+import { fastEnv, fastSettings, withEnv } from '../support/fast-settings';
 
 describe('HintedHandoffModule', () => {
   let dataDir: string;

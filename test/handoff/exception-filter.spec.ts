@@ -11,9 +11,9 @@ import {
   HintedHandoffModule,
   handoffErrorStatus,
 } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { TestSink } from '../replay/support/test-sink';
-import { fastSettings } from './support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
+import { fastSettings } from '../support/fast-settings';
 
 /** What a host's controller does: write through HandoffWriter and let the errors surface. */
 @Controller('items')

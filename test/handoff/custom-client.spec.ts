@@ -7,8 +7,8 @@ import {
   PermanentWriteError,
   type NodeClient,
 } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { fastSettings } from './support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { fastSettings } from '../support/fast-settings';
 
 /** A host's own transport: records what it was given; fails while `failWith` is set. */
 class RecordingClient implements NodeClient {

@@ -8,9 +8,9 @@ import {
   type HintedHandoffOptionsFactory,
   type HintedHandoffSettings,
 } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { TestSink } from '../replay/support/test-sink';
-import { fastSettings } from './support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
+import { fastSettings } from '../support/fast-settings';
 
 /** Where a host's settings come from in these tests: a provider of its own module. */
 @Injectable()

@@ -1,4 +1,4 @@
-import type { HintedHandoffSettings, NodeConfig } from '../../../src';
+import type { HintedHandoffSettings, NodeConfig } from '../../src';
 
 /** Module settings with test-friendly timings: quick retries, no fsync, the cron far away. */
 export function fastSettings(

@@ -2,7 +2,7 @@ import type {
   PurgeReason,
   ReplayErrorKind,
   ReplayMetrics,
-} from '../../../src/modules/replay/replay-metrics.interface';
+} from '../../src/modules/replay/replay-metrics.interface';
 
 type Call = { method: keyof ReplayMetrics; args: unknown[] };
 

@@ -1,4 +1,4 @@
-import type { ReplayLogger } from '../../../src/modules/replay/replay-logger';
+import type { ReplayLogger } from '../../src/modules/replay/replay-logger';
 
 /** Keeps the lines a component logs, so tests can check them (and that no payload leaks). */
 export class CapturingLogger implements ReplayLogger {

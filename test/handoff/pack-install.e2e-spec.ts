@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { TestSink } from '../replay/support/test-sink';
+import { TestSink } from '../support/test-sink';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');

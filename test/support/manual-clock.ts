@@ -1,4 +1,4 @@
-import type { Clock } from '../../../src/modules/replay/clock';
+import type { Clock } from '../../src/modules/replay/clock';
 
 /** A clock that moves only when the test says so; due timers fire in time order. */
 export class ManualClock implements Clock {

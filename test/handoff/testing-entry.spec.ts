@@ -4,7 +4,7 @@ import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { HANDOFF_CONFIG, type HandoffConfig, HandoffService, HintedHandoffModule } from '../../src';
 import { createHandoffTestSettings, HINTED_HANDOFF_OPTIONS } from '../../src/testing';
-import { TestSink } from '../replay/support/test-sink';
+import { TestSink } from '../support/test-sink';
 
 /** A host AppModule whose production settings a test must never reach. */
 @Module({

@@ -9,9 +9,9 @@ import {
 import { Test } from '@nestjs/testing';
 import * as path from 'node:path';
 import { DiskBackedQueue, HandoffService, HintedHandoffModule } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { TestSink } from '../replay/support/test-sink';
-import { fastSettings } from './support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
+import { fastSettings } from '../support/fast-settings';
 
 /** A host service that hands writes off while the app shuts down (e.g. flushing a buffer). */
 function flusherModule(name: string, options: { global?: boolean; imports?: DynamicModule[] }) {

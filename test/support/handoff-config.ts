@@ -1,5 +1,5 @@
-import { DEFAULTS } from '../../../src/config/defaults';
-import type { HandoffConfig, NodeConfig } from '../../../src/config/handoff-config.interface';
+import { DEFAULTS } from '../../src/config/defaults';
+import type { HandoffConfig, NodeConfig } from '../../src/config/handoff-config.interface';
 
 /** A full HandoffConfig with test-friendly timings; `overrides` win. */
 export function testConfig(

@@ -6,9 +6,9 @@ import {
   PermanentWriteError,
   UnknownNodeError,
 } from '../../src';
-import { makeTempDir, removeDir } from '../replay/support/temp-dir';
-import { TestSink } from '../replay/support/test-sink';
-import { fastSettings } from './support/fast-settings';
+import { makeTempDir, removeDir } from '../support/temp-dir';
+import { TestSink } from '../support/test-sink';
+import { fastSettings } from '../support/fast-settings';
 
 describe('HandoffWriter', () => {
   let dataDir: string;
