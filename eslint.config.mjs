@@ -30,7 +30,7 @@ export default tseslint.config(
         {
           selector:
             'CallExpression[callee.property.name=/^(readFileSync|writeFileSync|appendFileSync|fsyncSync|fdatasyncSync|openSync|renameSync|unlinkSync|readSync|writeSync)$/]',
-          message: 'No *Sync fs calls in src/ hot paths (see DEVELOPERS.md).',
+          message: 'No *Sync fs calls in src/ hot paths (see docs/ARCHITECTURE.md, Invariants).',
         },
       ],
     },

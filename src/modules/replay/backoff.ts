@@ -1,7 +1,7 @@
 export interface BackoffOptions {
-  /** Delay after the first failure (the seed's retry interval). */
+  /** Delay after the first failure (HH_RETRY_INTERVAL). */
   initialMs: number;
-  /** Ceiling of the doubling (the seed's max retry interval). */
+  /** Ceiling of the doubling (HH_RETRY_MAX_INTERVAL). */
   maxMs: number;
   /**
    * Share of the delay that is randomised, 0..1. The delay is drawn uniformly from
