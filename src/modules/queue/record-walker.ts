@@ -152,8 +152,12 @@ export class RecordWalker {
     }
   }
 
-  /** The remembered walks that reached farther than `n` entries (whatever their version). */
+  /**
+   * The current remembered walks that reached farther than `n` entries. None once the head moved
+   * without them (a purge): they count from a head that is gone.
+   */
   memosBeyond(n: number): PeekMemo[] {
+    if (this.memoVersion !== this.ledger.headVersion) return [];
     return this.peekMemos.filter((m) => m.count > n);
   }
 
