@@ -1,13 +1,12 @@
 import { QueueNotOpenError, QueueOpenError } from './errors';
 import { HeadPosition } from './head-position';
-import { LockFile } from './lock-file';
+import { LockFile, removeLocked } from './lock-file';
 import { PositionFile, type Head } from './position-file';
 import { QueueConfig } from './queue-config';
 import { isErrno, isNoSpace, mkdirDurable } from './queue-fs';
 import { checkMaxSegmentSize } from './queue-options';
 import { QueueRecovery } from './queue-recovery';
 import {
-  type CorruptInfo,
   type DiskBackedQueueOptions,
   type PurgeResult,
   type QueueBacklog,
@@ -22,14 +21,7 @@ import { WindowPool } from './segment-reader';
 import { TailWriter } from './tail-writer';
 import { BatchBufferPool } from './write-batch';
 
-export type {
-  CorruptInfo,
-  DiskBackedQueueOptions,
-  PurgeResult,
-  QueueBacklog,
-  QueueEntry,
-  QueuePosition,
-};
+export type * from './queue-types';
 
 /**
  * A durable FIFO of byte entries in numbered segment files. The format and the invariants are
@@ -174,21 +166,10 @@ export class DiskBackedQueue {
     await this.writer.sync();
   }
 
+  /** Deletes the queue's directory (closed first), under its lock: see removeLocked. */
   async remove(): Promise<void> {
     if (this.state !== 'closed') throw new QueueOpenError(this.dir);
-    // Take the lock first: removing a directory another process owns would destroy its queue.
-    const lock = new LockFile(this.config.fs, this.dir);
-    try {
-      await lock.acquire();
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return;
-      throw err;
-    }
-    try {
-      await this.config.fs.rm(this.dir);
-    } finally {
-      await lock.release();
-    }
+    await removeLocked(this.config.fs, this.dir);
   }
 
   // ---------------------------------------------------------------- accessors (no I/O)

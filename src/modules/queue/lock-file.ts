@@ -113,3 +113,22 @@ export class LockFile {
     }
   }
 }
+
+/**
+ * Deletes a queue directory with everything in it, under its lock: removing a directory another
+ * process owns would destroy its queue (QueueLockedError). A directory that is gone is done.
+ */
+export async function removeLocked(fs: QueueFileSystem, dir: string): Promise<void> {
+  const lock = new LockFile(fs, dir);
+  try {
+    await lock.acquire();
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return;
+    throw err;
+  }
+  try {
+    await fs.rm(dir);
+  } finally {
+    await lock.release();
+  }
+}
