@@ -12,6 +12,7 @@ export {
   DEFAULT_LEASE_BUCKET,
   NodeLease,
   openLeaseBucket,
+  type LeaseBucket,
   type LeaseBucketOptions,
   type NodeLeaseEvents,
   type NodeLeaseOptions,

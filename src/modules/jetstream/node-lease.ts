@@ -19,10 +19,17 @@ export interface LeaseBucketOptions {
  * The bucket's max_age is the lease's time to live: a key its holder stops renewing is removed
  * by the server, and `create` (which succeeds only when the key does not exist) takes it.
  */
+/** An opened lease bucket: its KV, its TTL and the connection it goes through. */
+export interface LeaseBucket {
+  kv: KV;
+  ttlMs: number;
+  link: NatsLink;
+}
+
 export async function openLeaseBucket(
   link: NatsLink,
   options: LeaseBucketOptions = {},
-): Promise<{ kv: KV; ttlMs: number }> {
+): Promise<LeaseBucket> {
   const ttlMs = options.ttlMs ?? 10_000;
   if (!(Number.isInteger(ttlMs) && ttlMs >= 1000)) {
     throw new RangeError(`lease TTL must be a whole number of ms of at least 1000, got ${ttlMs}`);
@@ -33,15 +40,13 @@ export async function openLeaseBucket(
       history: 1,
       replicas: options.replicas ?? 1,
     });
-    return { kv, ttlMs };
+    return { kv, ttlMs, link };
   } catch (err) {
     throw new NatsUnavailableError('open the lease bucket', err);
   }
 }
 
 export interface NodeLeaseOptions {
-  /** The bucket's TTL (from openLeaseBucket). */
-  ttlMs: number;
   /** How often the holder renews; default a third of the TTL. */
   renewEveryMs?: number;
   /** How often a relay without the lease tries to take it; default half the TTL. */
@@ -83,18 +88,23 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
 
+  private readonly kv: KV;
+  private readonly link: NatsLink;
+
   constructor(
-    private readonly kv: KV,
+    bucket: LeaseBucket,
     readonly nodeId: string,
     /** This relay's id, stored as the lease's value (shown by /hh/nodes). */
     readonly holderId: string,
-    options: NodeLeaseOptions,
+    options: NodeLeaseOptions = {},
   ) {
     super();
+    this.kv = bucket.kv;
+    this.link = bucket.link;
     this.key = nodeStreamNames(nodeId).leaseKey;
-    this.ttlMs = options.ttlMs;
-    this.renewEveryMs = options.renewEveryMs ?? Math.floor(options.ttlMs / 3);
-    this.checkEveryMs = options.checkEveryMs ?? Math.floor(options.ttlMs / 2);
+    this.ttlMs = bucket.ttlMs;
+    this.renewEveryMs = options.renewEveryMs ?? Math.floor(this.ttlMs / 3);
+    this.checkEveryMs = options.checkEveryMs ?? Math.floor(this.ttlMs / 2);
     this.now = options.now ?? Date.now;
     if (!(this.renewEveryMs > 0 && this.renewEveryMs < this.ttlMs)) {
       throw new RangeError(`renewEveryMs must be above 0 and below the TTL (${this.ttlMs} ms)`);
@@ -110,6 +120,7 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
   acquire(): Promise<boolean> {
     return this.serial(async () => {
       if (this.isHeld()) return true;
+      if (!this.link.isConnected()) return false;
       const started = this.now();
       try {
         this.revision = await this.kv.create(this.key, this.holderId);
@@ -154,13 +165,18 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
       if (this.revision === 0) return;
       const revision = this.revision;
       this.clear();
-      await this.kv.delete(this.key, { previousSeq: revision }).catch(() => undefined);
+      if (this.link.isConnected()) {
+        await this.kv.delete(this.key, { previousSeq: revision }).catch(() => undefined);
+      }
       this.emit('released');
     });
   }
 
   /** Who holds the lease according to NATS (null: nobody); rejects when NATS is down. */
   async holder(): Promise<string | null> {
+    if (!this.link.isConnected()) {
+      throw new NatsUnavailableError(`read the lease of ${this.nodeId}: not connected`);
+    }
     try {
       const entry = await this.kv.get(this.key);
       return entry && entry.operation === 'PUT' ? entry.string() : null;
