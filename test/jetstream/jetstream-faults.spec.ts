@@ -122,7 +122,18 @@ describe('JetStreamQueue on a 3-server cluster, replicas 3, through faults', () 
         return false;
       }
     });
-    const all = (await readAll(q)).map((b) => b.toString());
+    // Right after a restart the cluster may still be settling: a read can be refused (as an
+    // append can), and the replayer would retry it after its back-off, as this does.
+    let all: string[] = [];
+    await until('the entries to be read', async () => {
+      try {
+        all = (await readAll(q)).map((b) => b.toString());
+        return true;
+      } catch (err) {
+        expect(err).toBeInstanceOf(NatsUnavailableError);
+        return false;
+      }
+    });
     expect(all).toContain('before');
     expect(all).not.toContain('while down');
     expect(all[all.length - 1]).toBe('after');

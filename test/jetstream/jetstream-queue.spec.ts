@@ -8,6 +8,7 @@ import { startNatsServer, type NatsServer } from '../support/nats-server';
 jest.setTimeout(30_000);
 
 const MiB = 1024 * 1024;
+const texts = (bs: Buffer[]) => bs.map((b) => b.toString());
 
 async function until(what: string, cond: () => boolean, ms = 15_000) {
   const deadline = Date.now() + ms;
@@ -69,6 +70,25 @@ describe('JetStreamQueue on a real nats-server', () => {
     await until('a to see the advance', () => a.backlog().entries === 0);
     expect(a.expired()).toBe(0);
     expect(b.expired()).toBe(0);
+  });
+
+  it('a reader that stops reading (lease lost) does not count the next holder’s advances', async () => {
+    const old = await queue('handover', { refreshIntervalMs: 50 });
+    const next = await queue('handover', { refreshIntervalMs: 50 });
+    for (const s of ['1', '2', '3']) await old.append(Buffer.from(s));
+    expect(await old.peek(MiB, 1)).toHaveLength(1);
+    old.stopReading();
+    expect(texts(await next.peek(MiB))).toEqual(['1', '2', '3']);
+    await next.advance(3);
+    await until('the old reader to see the advance', () => old.backlog().entries === 0);
+    expect(old.expired()).toBe(0);
+    // Had it kept reading, the same movement counts as an expiry (one reader per node).
+    const stale = await queue('handover', { refreshIntervalMs: 50 });
+    expect(await stale.peek(MiB)).toEqual([]);
+    await old.append(Buffer.from('4'));
+    await until('the stale reader to see the entry', () => stale.backlog().entries === 1);
+    await next.advance(1);
+    await until('the stale reader to see the advance', () => stale.expired() === 1);
   });
 
   it('keeps dead letters on their own stream', async () => {

@@ -1,10 +1,4 @@
-import { nanos } from '@nats-io/nats-core';
-import {
-  JetStreamApiError,
-  type StoredMsg,
-  type StreamConfig,
-  type StreamState,
-} from '@nats-io/jetstream';
+import { JetStreamApiError, type StoredMsg, type StreamState } from '@nats-io/jetstream';
 import {
   QueueFullError,
   QueueNotOpenError,
@@ -18,8 +12,17 @@ import type {
   QueueEntry,
 } from '../queue/handoff-queue.contract';
 import { NatsUnavailableError } from './errors';
-import { MESSAGE_ID_LENGTH, type NatsLink } from './nats-link';
+import type { NatsLink } from './nats-link';
 import { nodeStreamNames } from './names';
+import {
+  apiCode,
+  ensureNodeStream,
+  HEADER_BYTES,
+  nodeStreamConfig,
+  STREAM_FULL,
+  STREAM_NOT_FOUND,
+  storedFraming,
+} from './node-stream';
 
 export interface JetStreamQueueOptions {
   /** The stream's max_bytes (discard new: a full stream refuses appends). Default 10 GiB. */
@@ -39,24 +42,12 @@ export interface JetStreamQueueOptions {
 }
 
 const DEFAULT_MAX_SIZE = 10 * 1024 ** 3;
-/** The dedupe window for retried publishes (JetStream's default), capped by max_age. */
-const DUPLICATE_WINDOW_MS = 2 * 60_000;
-/** Direct gets in flight at once while reading from the head. */
-const READ_WINDOW = 64;
+/** Direct gets in flight at once while reading from the head (at most). */
+const READ_WINDOW = 128;
 const RETRY_DELAY_MS = 100;
-/** `NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`, without the expected stream's line. */
-const HEADER_BYTES = 10 + 13 + MESSAGE_ID_LENGTH + 2 + 2;
-/** `Nats-Expected-Stream: <stream>\r\n` adds this and the stream name's length. */
-const EXPECTED_STREAM_HEADER = 22 + 2;
-/** What the file store adds to a message besides subject, headers and payload. */
-const STORED_FRAMING = 22 + 4 + 8;
 const MAX_STREAM_HEADROOM = 1024;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function apiCode(err: unknown): number | undefined {
-  return err instanceof JetStreamApiError ? err.code : undefined;
-}
 
 /**
  * One node's hand-off queue on a JetStream stream of its own (`HH_<node>`, subject
@@ -100,6 +91,9 @@ export class JetStreamQueue implements HandoffQueue {
   /** Entries read past a peek's end (a window over-reads), by sequence, for the next peek. */
   private ahead = new Map<number, QueueEntry>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** A running average of payload sizes read, to size read windows. */
+  private typicalEntry = 1024;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly link: NatsLink,
@@ -129,38 +123,9 @@ export class JetStreamQueue implements HandoffQueue {
   async open(): Promise<void> {
     if (this.opened) return;
     this.assertConnected('open');
-    const config: Partial<StreamConfig> & { name: string } = {
-      name: this.stream,
-      subjects: [this.subject],
-      retention: 'limits' as StreamConfig['retention'],
-      storage: 'file' as StreamConfig['storage'],
-      discard: 'new' as StreamConfig['discard'],
-      max_bytes: this.maxSize,
-      max_age: nanos(this.maxAgeMs),
-      num_replicas: this.replicas,
-      duplicate_window: nanos(
-        this.maxAgeMs > 0 ? Math.min(DUPLICATE_WINDOW_MS, this.maxAgeMs) : DUPLICATE_WINDOW_MS,
-      ),
-      allow_direct: true,
-    };
+    const limits = { maxSize: this.maxSize, maxAgeMs: this.maxAgeMs, replicas: this.replicas };
     try {
-      const info = await this.link.jsm.streams.info(this.stream).catch((err: unknown) => {
-        if (apiCode(err) === 10059) return null;
-        throw err;
-      });
-      if (!info) await this.link.jsm.streams.add(config);
-      else {
-        const c = info.config;
-        if (
-          c.max_bytes !== config.max_bytes ||
-          c.max_age !== config.max_age ||
-          c.num_replicas !== config.num_replicas ||
-          c.duplicate_window !== config.duplicate_window ||
-          !c.allow_direct
-        ) {
-          await this.link.jsm.streams.update(this.stream, { ...c, ...config });
-        }
-      }
+      await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
       this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
     } catch (err) {
       throw this.unavailable('open', err);
@@ -189,7 +154,7 @@ export class JetStreamQueue implements HandoffQueue {
     try {
       await this.link.jsm.streams.delete(this.stream);
     } catch (err) {
-      if (apiCode(err) !== 10059) throw this.unavailable('remove', err);
+      if (apiCode(err) !== STREAM_NOT_FOUND) throw this.unavailable('remove', err);
     }
   }
 
@@ -200,6 +165,16 @@ export class JetStreamQueue implements HandoffQueue {
   /** Never: an outage rejects appends with NatsUnavailableError and heals without a reopen. */
   isFailed(): boolean {
     return false;
+  }
+
+  /**
+   * This instance stops being the node's reader (its replay lease was lost or released): head
+   * movement from now on is someone else's, not an expiry; its next read starts from the
+   * stream's head as it is then.
+   */
+  stopReading(): void {
+    this.reading = false;
+    this.ahead.clear();
   }
 
   /** Entries the server dropped for max_age past this reader's head, since open. */
@@ -260,7 +235,10 @@ export class JetStreamQueue implements HandoffQueue {
         if (!ack.duplicate) this.counted(ack.seq, payload.length);
         return;
       } catch (err) {
-        if (apiCode(err) === 10077 || /maximum (bytes|messages) exceeded/i.test(String(err))) {
+        if (
+          apiCode(err) === STREAM_FULL ||
+          /maximum (bytes|messages) exceeded/i.test(String(err))
+        ) {
           throw new QueueFullError(this.location, this.maxSize);
         }
         // A 4xx from JetStream (wrong stream, message too large) will not heal by retrying.
@@ -289,15 +267,8 @@ export class JetStreamQueue implements HandoffQueue {
     if (!fits()) throw new QueueFullError(this.location, this.maxSize);
   }
 
-  /** Bytes the file store keeps per entry besides its payload: the same for every entry. */
   private framing(): number {
-    return (
-      STORED_FRAMING +
-      this.subject.length +
-      HEADER_BYTES +
-      EXPECTED_STREAM_HEADER +
-      this.stream.length
-    );
+    return storedFraming(this.stream, this.subject);
   }
 
   private counted(seq: number, payloadBytes: number): void {
@@ -330,7 +301,10 @@ export class JetStreamQueue implements HandoffQueue {
       seq = this.head + skip;
       let bytes = 0;
       while (out.length < maxEntries && seq <= this.lastSeq) {
-        const want = Math.min(READ_WINDOW, this.lastSeq - seq + 1, maxEntries - out.length);
+        // As many as the bytes left should take, going by the entries read so far: a batch of
+        // large entries must not read (and hold) a window of them past its end.
+        const fit = Math.ceil(Math.max(0, maxBytes - bytes) / this.typicalEntry) + 1;
+        const want = Math.min(READ_WINDOW, fit, this.lastSeq - seq + 1, maxEntries - out.length);
         const got = await this.readRange(seq, want);
         if (got === null) {
           // The head moved under the read (max_age, or another reader): read from it again.
@@ -347,6 +321,7 @@ export class JetStreamQueue implements HandoffQueue {
           if (out.length >= maxEntries) break;
           out.push(e);
           bytes += e.payload.length;
+          this.typicalEntry = Math.max(1, (this.typicalEntry * 7 + e.payload.length) / 8);
         }
         // What the window read past the end is kept for the next (pipelined) peek.
         for (let j = i; j < got.length; j++) this.ahead.set(seq + j, got[j]);
@@ -426,10 +401,14 @@ export class JetStreamQueue implements HandoffQueue {
   // ---------------------------------------------------------------- state
 
   /** Reads the stream's state: counts, and head movement it did not make (max_age). */
-  private async refresh(): Promise<void> {
-    if (!this.link.isConnected()) return;
-    const info = await this.link.jsm.streams.info(this.stream);
-    this.applyState(info.state, false);
+  private refresh(): Promise<void> {
+    if (!this.link.isConnected()) return Promise.resolve();
+    // Appends near the limit all ask at once: one request answers them all.
+    this.refreshing ??= this.link.jsm.streams
+      .info(this.stream)
+      .then((info) => this.applyState(info.state, false))
+      .finally(() => (this.refreshing = null));
+    return this.refreshing;
   }
 
   private applyState(state: StreamState, rebase: boolean): void {
