@@ -19,6 +19,7 @@ import {
   ensureNodeStream,
   HEADER_BYTES,
   nodeStreamConfig,
+  MESSAGE_NOT_FOUND,
   STREAM_FULL,
   STREAM_NOT_FOUND,
   storedFraming,
@@ -336,17 +337,31 @@ export class JetStreamQueue implements HandoffQueue {
   private async readRange(seq: number, count: number): Promise<QueueEntry[] | null> {
     const reads = Array.from({ length: count }, (_, i) => {
       const cached = this.ahead.get(seq + i);
-      if (cached) return Promise.resolve(cached);
-      return this.link.jsm.direct
-        .getMessage(this.stream, { seq: seq + i })
-        .then((m: StoredMsg | null) =>
-          m === null || m.seq !== seq + i
-            ? null
-            : { payload: Buffer.from(m.data), appendedAt: m.time.getTime() },
-        );
+      return cached ? Promise.resolve(cached) : this.readOne(seq + i);
     });
     const got = await Promise.all(reads);
     return got.some((e) => e === null) ? null : (got as QueueEntry[]);
+  }
+
+  /**
+   * One entry by sequence. A direct get may be answered by a replica that has not applied the
+   * latest appends yet: an entry it does not have is asked of the stream's leader before it
+   * counts as gone.
+   */
+  private async readOne(seq: number): Promise<QueueEntry | null> {
+    const toEntry = (m: StoredMsg | null) =>
+      m === null || m.seq !== seq
+        ? null
+        : { payload: Buffer.from(m.data), appendedAt: m.time.getTime() };
+    const direct = toEntry(await this.link.jsm.direct.getMessage(this.stream, { seq }));
+    if (direct || this.replicas === 1) return direct;
+    const fromLeader = await this.link.jsm.streams
+      .getMessage(this.stream, { seq })
+      .catch((err: unknown) => {
+        if (apiCode(err) === MESSAGE_NOT_FOUND) return null;
+        throw err;
+      });
+    return toEntry(fromLeader);
   }
 
   // ---------------------------------------------------------------- advance / purge

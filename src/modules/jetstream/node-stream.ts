@@ -18,6 +18,8 @@ const STORED_FRAMING = 22 + 4 + 8;
 
 /** JetStream's "stream not found". */
 export const STREAM_NOT_FOUND = 10059;
+/** JetStream's "no message found" (a get of a sequence the stream does not hold). */
+export const MESSAGE_NOT_FOUND = 10037;
 /** JetStream's "maximum bytes exceeded" (a discard-new stream refusing a publish). */
 export const STREAM_FULL = 10077;
 
