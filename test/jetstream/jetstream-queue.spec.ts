@@ -2,7 +2,7 @@
  * What the JetStream store adds to the contract, on a real nats-server: max_age expiry counted
  * by the reader, dead letters on their own stream, limits kept in step with the configuration.
  */
-import { JetStreamQueue, NatsLink } from '../../src/modules/jetstream';
+import { JetStreamQueue, NatsLink, NatsUnavailableError } from '../../src/modules/jetstream';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
 
 jest.setTimeout(30_000);
@@ -111,6 +111,30 @@ describe('JetStreamQueue on a real nats-server', () => {
     expect(config.max_age).toBe(60_000 * 1e6);
     expect(config.discard).toBe('new');
     expect((await again.current())!.toString()).toBe('kept');
+  });
+
+  it('an append to a server that stopped answering (SIGSTOP) is refused within its budget, and the store works again once it answers', async () => {
+    const frozen = await startNatsServer();
+    const own = await NatsLink.connect({ servers: frozen.url });
+    const q = new JetStreamQueue(own, 'frozen', { maxSize: MiB, publishTimeoutMs: 1000 });
+    try {
+      await q.open();
+      await q.append(Buffer.from('before'));
+      process.kill(frozen.pid!, 'SIGSTOP');
+      const started = Date.now();
+      await expect(q.append(Buffer.from('lost'))).rejects.toBeInstanceOf(NatsUnavailableError);
+      expect(Date.now() - started).toBeLessThan(3000);
+      process.kill(frozen.pid!, 'SIGCONT');
+      await q.append(Buffer.from('after'));
+      // The refused append may have reached the server after all (nothing acknowledged it).
+      const all = texts(await q.peek(MiB)).filter((t) => t !== 'lost');
+      expect(all).toEqual(['before', 'after']);
+    } finally {
+      if (frozen.pid) process.kill(frozen.pid, 'SIGCONT');
+      await q.close();
+      await own.close();
+      await frozen.kill();
+    }
   });
 
   it('refuses bad limits and an entry larger than the server takes', async () => {

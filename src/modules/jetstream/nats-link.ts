@@ -71,6 +71,10 @@ export function natsConnectionOptions(settings: NatsSettings): NodeConnectionOpt
     // A relay outlives any NATS outage: reconnect for ever, quickly, and fail appends meanwhile.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // A server that stops answering (frozen, cut off) is given up after two missed pings, and
+    // the client moves to another one, instead of the default two minutes.
+    pingInterval: 10_000,
+    maxPingOut: 2,
     waitOnFirstConnect: settings.waitOnFirstConnect ?? false,
   };
   if (settings.token !== undefined) options.token = settings.token;
