@@ -39,7 +39,7 @@ export const METRIC = {
  * The service is looked up at scrape time rather than injected: it depends on REPLAY_METRICS,
  * which this module provides, so injecting it here would make the two modules a cycle.
  */
-function findHandoffService(moduleRef: ModuleRef): HandoffService | undefined {
+export function findHandoffService(moduleRef: ModuleRef): HandoffService | undefined {
   try {
     return moduleRef.get(HandoffService, { strict: false });
   } catch {
