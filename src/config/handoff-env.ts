@@ -113,6 +113,26 @@ export class HandoffEnv {
   @IsOptional()
   @HandoffVariable('healthMaxBacklogAgeMs', parsePositiveDuration, DEFAULTS.healthMaxBacklogAgeMs)
   HH_HEALTH_MAX_BACKLOG_AGE?: string;
+
+  @IsOptional()
+  @HandoffVariable('shutdownTimeoutMs', parseTimerDuration, DEFAULTS.shutdownTimeoutMs)
+  HH_SHUTDOWN_TIMEOUT?: string;
+
+  @IsOptional()
+  @HandoffVariable('headerTimeoutMs', parseTimerDuration, DEFAULTS.headerTimeoutMs)
+  HH_HEADER_TIMEOUT?: string;
+
+  @IsOptional()
+  @HandoffVariable('bodyTimeoutMs', parseTimerDuration, DEFAULTS.bodyTimeoutMs)
+  HH_BODY_TIMEOUT?: string;
+
+  @IsOptional()
+  @HandoffVariable('keepAliveTimeoutMs', parseTimerDuration, DEFAULTS.keepAliveTimeoutMs)
+  HH_KEEPALIVE_TIMEOUT?: string;
+
+  @IsOptional()
+  @HandoffVariable('maxConnections', (t) => parseInteger(t, 1), DEFAULTS.maxConnections)
+  HH_MAX_CONNECTIONS?: string;
 }
 
 /**
