@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createRelayApp } from './app.module';
 import { handleStopSignals } from './bootstrap/graceful-shutdown';
+import { applyRequestLimits, requestLimitsOf } from './bootstrap/request-limits';
 import { SendsInFlight } from './bootstrap/sends-in-flight';
 import { dataDirProblem } from './bootstrap/startup-error';
 import { ConfigValidationError, validateHandoffEnv } from './config';
@@ -20,6 +21,7 @@ async function bootstrap(config: HandoffConfig): Promise<void> {
   const app = await createRelayApp(config, { logger });
   // Before listen: listen runs the init hooks, and the first replays with them.
   const client = app.get<InfluxNodeClient>(RELAY_NODE_CLIENT, { strict: false });
+  applyRequestLimits(app, requestLimitsOf(config));
   const sends = new SendsInFlight();
   sends.track(client);
   // Hooks for every other signal; SIGTERM and SIGINT get the graceful path, because Nest's
