@@ -116,4 +116,14 @@ describe('the Prometheus alert rules', () => {
     );
     expect(config.status).toBe(0);
   });
+
+  it('fires each alert on the series that should trigger it (promtool test rules)', () => {
+    const test = spawnSync(
+      '/usr/bin/promtool',
+      ['test', 'rules', path.join(DEPLOY, 'prometheus/alerts.test.yml')],
+      { encoding: 'utf8' },
+    );
+    expect(`${test.stdout}${test.stderr}`).toContain('SUCCESS');
+    expect(test.status).toBe(0);
+  });
 });
