@@ -40,7 +40,10 @@ describe('the hh_* series of a relay that has done nothing yet', () => {
   it.each(NODES)('has every per-node series of node %s at its resting value', (node) => {
     const zeroCounters = HANDOFF_METRIC_NAMES.filter(
       (n) =>
-        n.endsWith('_total') && n !== 'hh_replay_errors_total' && n !== 'hh_purged_entries_total',
+        n.endsWith('_total') &&
+        n !== 'hh_replay_errors_total' &&
+        n !== 'hh_purged_entries_total' &&
+        n !== 'hh_queue_reopen_total',
     );
     expect(zeroCounters.length).toBeGreaterThanOrEqual(7);
     for (const name of zeroCounters) {
@@ -48,6 +51,9 @@ describe('the hh_* series of a relay that has done nothing yet', () => {
     }
     for (const kind of ['transient', 'permanent', 'timeout', 'network']) {
       expect(sampleValue(text, 'hh_replay_errors_total', { node, kind })).toBe(0);
+    }
+    for (const outcome of ['ok', 'failed']) {
+      expect(sampleValue(text, 'hh_queue_reopen_total', { node, outcome })).toBe(0);
     }
     for (const reason of ['age', 'operator', 'inactive-node']) {
       expect(sampleValue(text, 'hh_purged_entries_total', { node, reason })).toBe(0);

@@ -10,6 +10,7 @@ import type {
 import { findHandoffService, METRIC } from './metrics.definitions';
 
 const ERROR_KINDS: readonly ReplayErrorKind[] = ['transient', 'permanent', 'timeout', 'network'];
+const REOPEN_OUTCOMES = ['ok', 'failed'] as const;
 const PURGE_REASONS: readonly PurgeReason[] = ['age', 'operator', 'inactive-node'];
 
 /**
@@ -57,10 +58,12 @@ export class PrometheusReplayMetrics implements ReplayMetrics, OnApplicationBoot
       this.deadLetterEntries,
       this.queueFullTotal,
       this.corruptBytes,
+      this.missingSegmentsTotal,
     ]) {
       counter.inc(node, 0);
     }
     for (const kind of ERROR_KINDS) this.replayErrors.inc({ ...node, kind }, 0);
+    for (const outcome of REOPEN_OUTCOMES) this.queueReopenTotal.inc({ ...node, outcome }, 0);
     for (const reason of PURGE_REASONS) this.purgedEntries.inc({ ...node, reason }, 0);
     this.nodeUpGauge.set(node, 1);
     this.backoffGauge.set(node, 0);
@@ -104,10 +107,12 @@ export class PrometheusReplayMetrics implements ReplayMetrics, OnApplicationBoot
   }
 
   missingSegments(nodeId: string, count: number): void {
+    this.seed(nodeId);
     this.missingSegmentsTotal.inc({ node: nodeId }, count);
   }
 
   queueReopened(nodeId: string, ok: boolean): void {
+    this.seed(nodeId);
     this.queueReopenTotal.inc({ node: nodeId, outcome: ok ? 'ok' : 'failed' });
   }
 
