@@ -1,4 +1,5 @@
-import { resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 
 /** What an operator can do about each file-system error at start-up. */
 const FIXES: Record<string, string> = {
@@ -36,13 +37,32 @@ export function dataDirProblem(err: unknown, dataDir: string): DataDirProblem | 
   // The path itself, inside it (a node's directory), or a parent that mkdir had to create.
   const related = path === root || path.startsWith(root + sep) || root.startsWith(path + sep);
   if (!related) return undefined;
+  const code = e.code === 'ENOENT' && e.syscall === 'mkdir' ? mkdirCause(path) : e.code;
   return {
-    msg: `HH_DATA_DIR is not usable: ${e.syscall ?? 'access'} ${path} failed with ${e.code}`,
+    msg: `HH_DATA_DIR is not usable: ${e.syscall ?? 'access'} ${path} failed with ${code}`,
     variable: 'HH_DATA_DIR',
     value: dataDir,
     path,
-    code: e.code,
+    code,
     ...(e.syscall ? { syscall: e.syscall } : {}),
-    fix: FIXES[e.code] ?? 'check the directory and its disk, or set HH_DATA_DIR to another one',
+    fix: FIXES[code] ?? 'check the directory and its disk, or set HH_DATA_DIR to another one',
   };
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT for whatever stopped it below the first missing
+ * directory (a read-only file system, a permission): a plain mkdir of that first missing
+ * directory tells the real cause. Run once, at a start-up that already failed; a directory it
+ * manages to create is removed again.
+ */
+function mkdirCause(path: string): string {
+  let missing = path;
+  while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+  try {
+    mkdirSync(missing);
+    rmdirSync(missing);
+    return 'ENOENT';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'ENOENT';
+  }
 }

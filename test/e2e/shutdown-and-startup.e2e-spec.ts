@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
@@ -9,14 +9,19 @@ import { ensureBuilt, runRelayToExit, spawnRelay } from './relay-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** A node that accepts connections and reads requests but never answers: a hung InfluxDB. */
+/**
+ * A node that accepts connections and reads requests but never answers: a hung InfluxDB.
+ * `received` is its first `/write` (the relay's start-up `/ping` for the version comes first).
+ */
 async function hungNode(): Promise<{ port: number; received: Promise<void>; close(): void }> {
   const sockets = new Set<net.Socket>();
   let gotRequest!: () => void;
   const received = new Promise<void>((resolve) => (gotRequest = resolve));
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.on('data', () => gotRequest());
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.toString('latin1').startsWith('POST /write')) gotRequest();
+    });
     socket.on('error', () => undefined);
   });
   server.listen(0, '127.0.0.1');
@@ -103,25 +108,34 @@ describe('a data directory the relay cannot use', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   };
 
-  it('names HH_DATA_DIR, the path and the fix for EACCES on mkdir, exit 1', async () => {
+  it('names HH_DATA_DIR, the path and the fix when mkdir is refused (EACCES, or EROFS as root), exit 1', async () => {
     const parent = path.join(work, 'not-writable');
     await fs.mkdir(parent, { mode: 0o755 });
     const dir = path.join(parent, 'hh');
-    // Root may write anywhere: as root the relay runs as nobody, otherwise the dir is made 0555.
+    // Root may write anywhere a mode allows nothing: as root the parent is a read-only tmpfs
+    // (mkdir: EROFS); where that mount is refused, the relay runs as nobody (EACCES; it must
+    // then be able to read the checkout). Otherwise the parent is made 0555 (EACCES).
     const asRoot = process.getuid?.() === 0;
+    const mounted =
+      asRoot &&
+      spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', parent]).status === 0;
     if (!asRoot) await fs.chmod(parent, 0o555);
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HH_DATA_DIR: dir, HH_PORT: '0', HH_HOST: '127.0.0.1' },
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      stdio: 'pipe',
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const [code] = (await once(child, 'close')) as [number];
-    expect(code).toBe(1);
-    expectNamed(stderr, dir, 'EACCES');
-    await fs.chmod(parent, 0o755);
+    try {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HH_DATA_DIR: dir, HH_PORT: '0', HH_HOST: '127.0.0.1' },
+        ...(asRoot && !mounted ? { uid: 65534, gid: 65534 } : {}),
+        stdio: 'pipe',
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const [code] = (await once(child, 'close')) as [number];
+      expect(code).toBe(1);
+      expectNamed(stderr, dir, mounted ? 'EROFS' : 'EACCES');
+    } finally {
+      if (mounted) spawnSync('umount', [parent]);
+      else await fs.chmod(parent, 0o755);
+    }
   });
 
   it('names HH_DATA_DIR when a part of its path is a file (ENOTDIR), exit 1', async () => {

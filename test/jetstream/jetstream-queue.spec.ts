@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 /**
  * What the JetStream store adds to the contract, on a real nats-server: max_age expiry counted
  * by the reader, dead letters on their own stream, limits kept in step with the configuration.
@@ -121,6 +122,9 @@ describe('JetStreamQueue on a real nats-server', () => {
       await q.open();
       await q.append(Buffer.from('before'));
       process.kill(frozen.pid!, 'SIGSTOP');
+      // kill() only queues the signal: wait until the kernel shows the server stopped, or a
+      // publish sent meanwhile is still acknowledged by its running threads.
+      await waitStopped(frozen.pid!);
       const started = Date.now();
       await expect(q.append(Buffer.from('lost'))).rejects.toBeInstanceOf(NatsUnavailableError);
       expect(Date.now() - started).toBeLessThan(3000);
@@ -147,3 +151,15 @@ describe('JetStreamQueue on a real nats-server', () => {
     expect(q.backlog().entries).toBe(1);
   });
 });
+
+/** Resolves once /proc says the process is stopped (state T), within 5 s. */
+async function waitStopped(pid: number): Promise<void> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the parenthesised command name, which may itself hold spaces.
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    if (Date.now() > until) throw new Error(`process ${pid} did not stop: ${stat}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
