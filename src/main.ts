@@ -1,8 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRelayApp } from './app.module';
+import { handleStopSignals } from './bootstrap/graceful-shutdown';
+import { applyRequestLimits, requestLimitsOf } from './bootstrap/request-limits';
+import { SendsInFlight } from './bootstrap/sends-in-flight';
+import { dataDirProblem } from './bootstrap/startup-error';
 import { ConfigValidationError, validateHandoffEnv } from './config';
+import { DEFAULTS } from './config/defaults';
 import type { HandoffConfig } from './config/handoff-config.interface';
+import type { InfluxNodeClient } from './modules/relay/influx-node-client';
+import { RELAY_NODE_CLIENT } from './modules/relay/relay.constants';
 import { JsonLogger } from './modules/relay/relay-logger';
 
 const logger = new JsonLogger();
@@ -11,60 +17,45 @@ const logger = new JsonLogger();
  * The standalone relay. Order matters: the environment is checked before anything is opened or
  * created on disk, so a bad configuration exits 1 with one message naming every bad variable.
  */
-async function bootstrap(): Promise<void> {
-  let config: HandoffConfig;
-  try {
-    config = validateHandoffEnv(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigValidationError)) throw err;
-    // Plain text on stderr: the operator reads it once, fixes every line, and restarts.
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
-
+async function bootstrap(config: HandoffConfig): Promise<void> {
   const app = await createRelayApp(config, { logger });
-  // Hooks for every other signal; SIGTERM and SIGINT get the graceful path below, because Nest's
+  // Before listen: listen runs the init hooks, and the first replays with them.
+  const client = app.get<InfluxNodeClient>(RELAY_NODE_CLIENT, { strict: false });
+  applyRequestLimits(app, requestLimitsOf(config));
+  const sends = new SendsInFlight();
+  sends.track(client);
+  // Hooks for every other signal; SIGTERM and SIGINT get the graceful path, because Nest's
   // own handler re-raises the signal after closing and the process would not exit 0.
   app.enableShutdownHooks(['SIGHUP', 'SIGQUIT']);
-  handleStopSignals(app);
+  handleStopSignals(app, {
+    logger,
+    sends,
+    timeoutMs: config.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    abortSends: () => client.close(),
+  });
 
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   logger.log({ msg: 'relay listening', port, nodes: config.nodes.map((n) => n.id) }, 'Main');
 }
 
-/**
- * SIGTERM/SIGINT: stop accepting (Fastify closes the listener and answers 503 to new requests on
- * open connections), let in-flight writes finish their hand-offs, close and fsync the queues
- * (the replay module's shutdown hook), then exit 0. A second signal exits at once.
- */
-function handleStopSignals(app: NestFastifyApplication): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ msg: 'second signal, exiting without a clean shutdown', signal }, 'Main');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.log({ msg: 'shutting down', signal }, 'Main');
-    app.close().then(
-      () => {
-        logger.log({ msg: 'shut down cleanly' }, 'Main');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ msg: 'shutdown failed', reason: (err as Error).message }, 'Main');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+function readConfig(): HandoffConfig {
+  try {
+    return validateHandoffEnv(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigValidationError)) throw err;
+    // Plain text on stderr: the operator reads it once, fixes every line, and restarts.
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
 }
 
-bootstrap().catch((err: unknown) => {
+const config = readConfig();
+bootstrap(config).catch((err: unknown) => {
+  // The data directory's errors name the variable, the path and the fix; others as they are.
+  const problem = dataDirProblem(err, config.dataDir);
   logger.fatal(
-    {
+    problem ?? {
       msg: 'start-up failed',
       reason: (err as Error).message,
       code: (err as { code?: string }).code,

@@ -1,13 +1,28 @@
 import { isValidNodeId } from '../config/node-id';
 import { UsageError } from './errors';
 import { findNodeQueueDir, queueRecords } from './queue-dir-reader';
+import {
+  describeStatement,
+  describeTarget,
+  readStoredWrite,
+  type StoredStatementTarget,
+  type StoredWriteTarget,
+} from './stored-write';
 
 export interface DumpedEntry {
   segment: number;
   offset: number;
   appendedAt: string;
+  /** Bytes stored (the relay's envelope included). */
   size: number;
-  /** The payload as text (control bytes escaped), or as hex with --hex. */
+  /** The relay write this entry replays as (absent for a payload that is not one). */
+  target?: StoredWriteTarget;
+  /** The relay statement this entry replays as (the query is the payload). */
+  statement?: StoredStatementTarget;
+  /**
+   * The body as text (a gzip body inflated, control bytes escaped); with --hex, the exact
+   * stored bytes, envelope included.
+   */
   payload: string;
 }
 
@@ -38,12 +53,15 @@ export async function dump(
   const out: DumpedEntry[] = [];
   for await (const rec of queueRecords(queue)) {
     if (rec.type !== 'entry' || !rec.unread) continue;
+    const stored = readStoredWrite(rec.payload);
     out.push({
       segment: rec.segment,
       offset: rec.offset,
       appendedAt: new Date(rec.appendedAt).toISOString(),
       size: rec.payload.length,
-      payload: options.hex ? rec.payload.toString('hex') : asText(rec.payload),
+      ...(stored.target ? { target: stored.target } : {}),
+      ...(stored.statement ? { statement: stored.statement } : {}),
+      payload: options.hex ? rec.payload.toString('hex') : asText(stored.body),
     });
     // Stops reading as soon as the limit is reached: a dump of a huge backlog stays cheap.
     if (options.limit !== undefined && out.length >= options.limit) break;
@@ -53,9 +71,13 @@ export async function dump(
 
 export function formatDump(entries: DumpedEntry[]): string {
   return entries
-    .map(
-      (e) =>
-        `# segment ${e.segment} offset ${e.offset} at ${e.appendedAt} size ${e.size}\n${e.payload}`,
-    )
+    .map((e) => {
+      const target = e.target
+        ? ` ${describeTarget(e.target)}`
+        : e.statement
+          ? ` ${describeStatement(e.statement)}`
+          : '';
+      return `# segment ${e.segment} offset ${e.offset} at ${e.appendedAt} size ${e.size}${target}\n${e.payload}`;
+    })
     .join('\n');
 }

@@ -17,7 +17,11 @@ export interface Damage {
 
 export interface VerifyReport {
   ok: boolean;
+  /** Node queue directories, as `inspect` lists them. */
+  nodes: number;
+  /** Queues read: the nodes' and their dead-letter queues. */
   queues: number;
+  deadLetterQueues: number;
   segments: number;
   records: number;
   damage: Damage[];
@@ -50,7 +54,9 @@ async function verifyQueue(queue: QueueDir, report: VerifyReport): Promise<void>
 export async function verify(dir: string): Promise<VerifyReport> {
   const report: VerifyReport = {
     ok: true,
+    nodes: 0,
     queues: 0,
+    deadLetterQueues: 0,
     segments: 0,
     records: 0,
     damage: [],
@@ -58,9 +64,13 @@ export async function verify(dir: string): Promise<VerifyReport> {
     missingSegments: [],
   };
   for (const queue of findQueueDirs(dir)) {
+    report.nodes++;
     await verifyQueue(queue, report);
     const dlq = deadLetterQueueDir(queue);
-    if (dlq) await verifyQueue(dlq, report);
+    if (dlq) {
+      report.deadLetterQueues++;
+      await verifyQueue(dlq, report);
+    }
   }
   report.ok =
     report.damage.length === 0 &&
@@ -79,7 +89,13 @@ export function formatVerify(r: VerifyReport): string {
     lines.push(`DAMAGED node ${node}: position file unreadable`);
   for (const m of r.missingSegments)
     lines.push(`MISSING node ${m.node} segments ${formatSegmentRanges(m.segments)}: entries lost`);
-  const summary = `${r.records} records in ${r.segments} segments of ${r.queues} queues checked`;
+  const dead =
+    r.deadLetterQueues > 0 ? ` (and ${plural(r.deadLetterQueues, 'dead-letter queue')})` : '';
+  const summary = `${plural(r.records, 'record')} in ${plural(r.segments, 'segment')} of ${plural(r.nodes, 'node')}${dead} checked`;
   lines.push(r.ok ? `ok: ${summary}` : `${lines.length} problem(s); ${summary}`);
   return lines.join('\n');
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -45,6 +45,12 @@ export const DEFAULTS = {
   maxConsistency: 'all' as WriteConsistency,
   healthDiskThreshold: 0.9,
   healthMaxBacklogAgeMs: 1 * HOUR,
+  /** Relay server limits: a client that is slow, idle or unauthenticated costs bounded time. */
+  shutdownTimeoutMs: 20 * SECOND,
+  headerTimeoutMs: 10 * SECOND,
+  bodyTimeoutMs: 30 * SECOND,
+  keepAliveTimeoutMs: 15 * SECOND,
+  maxConnections: 512,
   /** A queue at or above this share of maxSize reports unhealthy. */
   healthQueueFullRatio: 0.9,
 } as const;

@@ -43,4 +43,16 @@ export interface HandoffConfig {
   maxConsistency?: WriteConsistency;
   healthDiskThreshold: number;
   healthMaxBacklogAgeMs: number;
+  // Relay server settings (the standalone relay only). Optional in the type so configurations
+  // built in code before they existed stay valid; validateHandoffEnv always fills them.
+  /** How long a SIGTERM waits for sends in flight before aborting them. */
+  shutdownTimeoutMs?: number;
+  /** The request line and headers must arrive within this. */
+  headerTimeoutMs?: number;
+  /** The whole body must arrive within this after the headers. */
+  bodyTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs?: number;
+  /** Connections open at once; more are closed as they arrive. */
+  maxConnections?: number;
 }

@@ -95,6 +95,21 @@ export class HandoffEnv {
 
   @HandoffVariable('healthMaxBacklogAgeMs', parsePositiveDuration, DEFAULTS.healthMaxBacklogAgeMs)
   HH_HEALTH_MAX_BACKLOG_AGE?: string;
+
+  @HandoffVariable('shutdownTimeoutMs', parseTimerDuration, DEFAULTS.shutdownTimeoutMs)
+  HH_SHUTDOWN_TIMEOUT?: string;
+
+  @HandoffVariable('headerTimeoutMs', parseTimerDuration, DEFAULTS.headerTimeoutMs)
+  HH_HEADER_TIMEOUT?: string;
+
+  @HandoffVariable('bodyTimeoutMs', parseTimerDuration, DEFAULTS.bodyTimeoutMs)
+  HH_BODY_TIMEOUT?: string;
+
+  @HandoffVariable('keepAliveTimeoutMs', parseTimerDuration, DEFAULTS.keepAliveTimeoutMs)
+  HH_KEEPALIVE_TIMEOUT?: string;
+
+  @HandoffVariable('maxConnections', (t) => parseInteger(t, 1), DEFAULTS.maxConnections)
+  HH_MAX_CONNECTIONS?: string;
 }
 
 /**

@@ -44,6 +44,11 @@ describe('validateHandoffEnv', () => {
       maxConsistency: 'all',
       healthDiskThreshold: 0.9,
       healthMaxBacklogAgeMs: 3_600_000,
+      shutdownTimeoutMs: 20_000,
+      headerTimeoutMs: 10_000,
+      bodyTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 15_000,
+      maxConnections: 512,
     } satisfies HandoffConfig);
   });
 
@@ -276,6 +281,31 @@ describe('validateHandoffEnv', () => {
         ['2h', 7_200_000],
       ],
       ['0', 'never'],
+    ],
+    ...(
+      [
+        ['HH_SHUTDOWN_TIMEOUT', 'shutdownTimeoutMs'],
+        ['HH_HEADER_TIMEOUT', 'headerTimeoutMs'],
+        ['HH_BODY_TIMEOUT', 'bodyTimeoutMs'],
+        ['HH_KEEPALIVE_TIMEOUT', 'keepAliveTimeoutMs'],
+      ] as const
+    ).map(([name, key]): [string, keyof HandoffConfig, [string, unknown][], string[]] => [
+      name,
+      key,
+      [
+        ['500ms', 500],
+        ['1m', 60_000],
+      ],
+      ['0', 'soon', '30d'],
+    ]),
+    [
+      'HH_MAX_CONNECTIONS',
+      'maxConnections',
+      [
+        ['1', 1],
+        ['10000', 10_000],
+      ],
+      ['0', '-1', '1.5', 'many'],
     ],
   ];
 

@@ -11,9 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fs, rmSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePorts } from './free-ports';
 
 export interface StartInfluxdOptions {
   /** The influxd binary; default `$INFLUXD_BIN` or `influxd` on the PATH. */
@@ -153,21 +153,6 @@ bind-address = "127.0.0.1:${rpcPort}"
   level = "error"
   suppress-logo = true
 `;
-}
-
-/** Ports free right now on 127.0.0.1, all held open together so they are distinct. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      return server;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 class InfluxdProcess implements InfluxNode {

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DiskHealthIndicator,
@@ -59,7 +60,9 @@ export class HandoffHealthIndicator {
   async isDiskHealthy<const Key extends string = 'handoff_disk'>(
     key: Key = 'handoff_disk' as Key,
   ): Promise<HealthIndicatorResult<Key>> {
-    const path = this.config.dataDir;
+    // The disk library accepts absolute paths only, and HH_DATA_DIR may be relative (the
+    // default `./data/hh` is): resolved here, against the working directory the queues use too.
+    const path = resolve(this.config.dataDir);
     try {
       // The disk check measures the file system holding the path, so the path must exist.
       await access(path);

@@ -18,6 +18,8 @@ export const METRIC = {
   queueBytes: 'hh_queue_bytes',
   queueDiskBytes: 'hh_queue_disk_bytes',
   queueOldestAge: 'hh_queue_oldest_age_seconds',
+  queueMaxBytes: 'hh_queue_max_bytes',
+  queueOpen: 'hh_queue_open',
   appendedBytes: 'hh_appended_bytes_total',
   appendedEntries: 'hh_appended_entries_total',
   replayedBytes: 'hh_replayed_bytes_total',
@@ -41,7 +43,7 @@ export const METRIC = {
  * The service is looked up at scrape time rather than injected: it depends on REPLAY_METRICS,
  * which this module provides, so injecting it here would make the two modules a cycle.
  */
-function findHandoffService(moduleRef: ModuleRef): HandoffService | undefined {
+export function findHandoffService(moduleRef: ModuleRef): HandoffService | undefined {
   try {
     return moduleRef.get(HandoffService, { strict: false });
   } catch {
@@ -94,6 +96,17 @@ export const HANDOFF_METRIC_PROVIDERS: Provider[] = [
     METRIC.queueOldestAge,
     'Age in seconds of the oldest unread entry of the node’s queue (0 when empty).',
     (s) => s.backlog.oldestAgeSeconds ?? 0,
+  ),
+  // HH_MAX_SIZE as a series, so "queue above 80 %" is one expression in an alert.
+  queueGauge(
+    METRIC.queueMaxBytes,
+    'HH_MAX_SIZE: the most bytes the node’s queue may hold.',
+    (s) => s.maxSize,
+  ),
+  queueGauge(
+    METRIC.queueOpen,
+    '1 when the node’s queue is open and takes hand-offs, 0 when closed or failed.',
+    (s) => (s.open ? 1 : 0),
   ),
   makeCounterProvider({
     name: METRIC.appendedBytes,

@@ -1,0 +1,51 @@
+import type { PurgeResult, QueueBacklog, QueueEntry } from './disk-backed-queue';
+
+export type { PurgeResult, QueueBacklog, QueueEntry };
+
+/**
+ * What replay, relay, health, metrics and admin need from one node's hand-off queue: a durable
+ * FIFO of byte entries read from its head without consuming, and moved past once delivered.
+ * `DiskBackedQueue` is one store (a directory of segment files), `JetStreamQueue` the other (a
+ * replicated stream). Delivery is at-least-once: entries peeked but not yet advanced past are
+ * read again after a crash or a change of reader, never skipped.
+ */
+export interface HandoffQueue {
+  /** Makes the queue usable (idempotent); rejects with the store's error when it cannot. */
+  open(): Promise<void>;
+  /** Settles what is in flight and releases the store; safe to call twice. */
+  close(): Promise<void>;
+  /** Deletes every entry and the store itself; the queue must be closed (QueueOpenError). */
+  remove(): Promise<void>;
+  isOpen(): boolean;
+  /** Open, yet unable to take appends until reopened (the disk store after a failed fsync). */
+  isFailed(): boolean;
+
+  /**
+   * Keeps one entry at the tail; resolves only once the store holds it durably. Rejects with
+   * QueueFullError when the store is at its size limit (nothing is stored then).
+   */
+  append(payload: Uint8Array): Promise<void>;
+  /** The largest payload `append` takes. */
+  maxEntrySize(): number;
+
+  /** The head entry, or null when the queue is empty. */
+  current(): Promise<Buffer | null>;
+  /**
+   * Entries from the head (or `skip` entries past it), up to `maxBytes` of payload and
+   * `maxEntries` entries, at least one when there is one, without moving the head.
+   */
+  peek(maxBytes: number, maxEntries?: number, skip?: number): Promise<Buffer[]>;
+  /** peek() with each entry's append time. */
+  peekEntries(maxBytes: number, maxEntries?: number, skip?: number): Promise<QueueEntry[]>;
+  /** Moves the head past `n` delivered entries (fewer when the queue holds fewer). */
+  advance(n?: number): Promise<void>;
+  /** Drops the head entries appended before `t`; resolves what was dropped. */
+  purgeOlderThan(t: Date): Promise<PurgeResult>;
+
+  /** Unread entries and payload bytes, and the head entry's append time (no I/O). */
+  backlog(): QueueBacklog;
+  /** Bytes the store uses for this queue (no I/O). */
+  diskUsage(): number;
+  /** When the queue last changed (no I/O). */
+  lastModified(): Date;
+}
