@@ -23,7 +23,7 @@ import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseSize } from '../src/config/parse-size';
+import { parseSize } from '../src/config/parse-sizes';
 import { DiskBackedQueue, type DiskBackedQueueOptions } from '../src/modules/queue';
 import { formatBytes, msSince, printTable, type BenchRow } from './bench-table';
 

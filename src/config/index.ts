@@ -5,6 +5,6 @@ export * from './handoff-config.interface';
 export { handoffConfig, resolveHandoffConfig } from './handoff.config';
 export { HandoffEnv, validateHandoffEnv } from './handoff-env';
 export { isValidNodeId } from './node-id';
-export { parseDuration } from './parse-duration';
+export { parseDuration } from './parse-durations';
 export { checkNodes, parseNodes } from './parse-nodes';
-export { parseSize } from './parse-size';
+export { parseSize } from './parse-sizes';

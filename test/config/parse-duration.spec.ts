@@ -1,5 +1,5 @@
 import { ConfigValueError } from '../../src/config/errors';
-import { parseDuration } from '../../src/config/parse-duration';
+import { parseDuration } from '../../src/config/parse-durations';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { ConfigValueError } from '../../src/config/errors';
-import { parseSize } from '../../src/config/parse-size';
+import { parseSize } from '../../src/config/parse-sizes';
 
 describe('parseSize', () => {
   it.each([

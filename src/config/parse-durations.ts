@@ -1,5 +1,9 @@
+/** Durations (`10ms`, `5m`, `1h30m`, `7d`), timer delays and cron schedules. */
+import { CronTime } from 'cron';
+import { bounded } from './bounds';
+import { MAX_TIMER_MS } from './defaults';
 import { ConfigValueError } from './errors';
-import { exactProduct } from './exact-product';
+import { exactProduct } from './parse-scalars';
 
 const DURATION_UNITS: Readonly<Record<string, bigint>> = {
   ms: 1n,
@@ -48,4 +52,33 @@ export function parseDuration(text: string): number {
     fail(`too long (at most ${Number.MAX_SAFE_INTEGER} ms)`);
   }
   return Number(total);
+}
+
+/** Parses a duration that becomes a timer's delay: more than 0 and at most MAX_TIMER_MS. */
+export const parseTimerDuration = bounded(
+  parseDuration,
+  { above: 0, atMost: MAX_TIMER_MS },
+  `must be greater than 0 and at most ${MAX_TIMER_MS} ms (24.8 days): it is a timer's delay`,
+);
+
+const CRON_EXPECTED =
+  'expected a cron expression with 5 or 6 fields (or @hourly, @daily, …), e.g. "0 * * * *"';
+
+/**
+ * Checks a cron expression with the `cron` package that @nestjs/schedule runs jobs with, so
+ * what passes here is exactly what the scheduler accepts.
+ */
+export function parseCron(text: string): string {
+  const trimmed = typeof text === 'string' ? text.trim() : '';
+  try {
+    if (trimmed === '') throw new Error('empty');
+    new CronTime(trimmed);
+  } catch (err) {
+    const problem = `${(err as Error).message}; ${CRON_EXPECTED}`;
+    throw new ConfigValueError(
+      `Invalid cron expression ${JSON.stringify(text)}: ${problem}`,
+      problem,
+    );
+  }
+  return trimmed;
 }
