@@ -49,10 +49,19 @@ async function peekAll(q: DiskBackedQueue): Promise<string[]> {
   return (await q.peek(1 << 30, Infinity)).map((b) => b.toString());
 }
 
-/** Waits (bounded) until the queue's files hold nothing unsynced: what 'interval' promises. */
+/**
+ * Waits (bounded) until the queue's files hold nothing unsynced: what 'interval' promises. An
+ * advance's position goes out at the next tick and is synced at the one after, so files found
+ * clean right after an advance may not hold it yet: wait a few intervals, then for clean again.
+ */
 async function settled(fs: PowerLossFs): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!fs.isClean(DIR) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  const waitClean = async () => {
+    const deadline = Date.now() + 5_000;
+    while (!fs.isClean(DIR) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  };
+  await waitClean();
+  await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
+  await waitClean();
 }
 
 async function runScenario(fsync: FsyncPolicy, cmds: Cmd[]): Promise<void> {
