@@ -23,6 +23,7 @@ export class AppModule {
     const client = new InfluxNodeClient(config.nodes, {
       timeoutMs: config.writeTimeoutMs,
       maxRequestBytes: config.maxBodySize,
+      replayLanes: config.replayLanes,
     });
     return {
       module: AppModule,

@@ -33,6 +33,8 @@ export const DEFAULTS = {
   fsyncIntervalMs: 100,
   retryConcurrency: 20,
   replayBatchBytes: 1 * MiB,
+  /** Concurrent replay requests per node, by series (1 = one request at a time). */
+  replayLanes: 4,
   port: 9096,
   /** Listen address of the standalone relay. */
   host: '0.0.0.0',

@@ -24,6 +24,8 @@ export interface HandoffConfig {
   fsyncIntervalMs: number;
   retryConcurrency: number;
   replayBatchBytes: number;
+  /** Concurrent replay requests per node, split by series (HH_REPLAY_LANES); default 4. */
+  replayLanes?: number;
   port: number;
   /** Listen address of the standalone relay. */
   host: string;

@@ -67,6 +67,9 @@ export class HandoffEnv {
   @HandoffVariable('replayBatchBytes', parseBatchSize, DEFAULTS.replayBatchBytes)
   HH_REPLAY_BATCH_BYTES?: string;
 
+  @HandoffVariable('replayLanes', (t) => parseInteger(t, 1, 64), DEFAULTS.replayLanes)
+  HH_REPLAY_LANES?: string;
+
   @HandoffVariable('port', (t) => parseInteger(t, 0, 65535), DEFAULTS.port)
   HH_PORT?: string;
 

@@ -34,6 +34,7 @@ describe('validateHandoffEnv', () => {
       fsyncIntervalMs: 100,
       retryConcurrency: 20,
       replayBatchBytes: MiB,
+      replayLanes: 4,
       port: 9096,
       host: '0.0.0.0',
       authToken: undefined,
@@ -186,6 +187,16 @@ describe('validateHandoffEnv', () => {
         ['64', 64],
       ],
       ['0', '-2', '1.5', 'true', '1e2'],
+    ],
+    [
+      'HH_REPLAY_LANES',
+      'replayLanes',
+      [
+        ['1', 1],
+        ['8', 8],
+        ['64', 64],
+      ],
+      ['0', '65', '-1', '2.5', 'many'],
     ],
     [
       'HH_REPLAY_BATCH_BYTES',
