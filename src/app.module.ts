@@ -24,6 +24,7 @@ export class AppModule {
       timeoutMs: config.writeTimeoutMs,
       maxRequestBytes: config.maxBodySize,
       replayLanes: config.replayLanes,
+      replayAdaptive: config.replayAdaptive,
     });
     return {
       module: AppModule,

@@ -18,6 +18,7 @@ import { parseText } from './parse-text';
 import { parseTimerDuration } from './parse-timer-duration';
 
 const parsePositiveSize = positive(parseSize);
+const parseBoolean = (text: string) => parseChoice(['true', 'false'] as const)(text) === 'true';
 const parsePositiveDuration = positive(parseDuration);
 const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
 const WRITE_CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
@@ -69,6 +70,9 @@ export class HandoffEnv {
 
   @HandoffVariable('replayLanes', (t) => parseInteger(t, 1, 64), DEFAULTS.replayLanes)
   HH_REPLAY_LANES?: string;
+
+  @HandoffVariable('replayAdaptive', parseBoolean, DEFAULTS.replayAdaptive)
+  HH_REPLAY_ADAPTIVE?: string;
 
   @HandoffVariable('port', (t) => parseInteger(t, 0, 65535), DEFAULTS.port)
   HH_PORT?: string;

@@ -33,8 +33,9 @@ describe('validateHandoffEnv', () => {
       fsync: 'interval',
       fsyncIntervalMs: 100,
       retryConcurrency: 20,
-      replayBatchBytes: MiB,
-      replayLanes: 4,
+      replayBatchBytes: 4 * MiB,
+      replayLanes: 8,
+      replayAdaptive: true,
       port: 9096,
       host: '0.0.0.0',
       authToken: undefined,
@@ -197,6 +198,15 @@ describe('validateHandoffEnv', () => {
         ['64', 64],
       ],
       ['0', '65', '-1', '2.5', 'many'],
+    ],
+    [
+      'HH_REPLAY_ADAPTIVE',
+      'replayAdaptive',
+      [
+        ['true', true],
+        ['false', false],
+      ],
+      ['yes', '1', 'TRUE', ''],
     ],
     [
       'HH_REPLAY_BATCH_BYTES',

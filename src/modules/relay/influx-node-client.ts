@@ -9,6 +9,7 @@ import { NodeTimeoutError, PermanentWriteError, TransientWriteError } from '../r
 import { isTransientStatus } from '../replay/http-node-client';
 import { BadEnvelopeError, UnknownRelayNodeError } from './errors';
 import { everyLineTimestamped } from './line-timestamps';
+import { ReplayShare } from './replay-share';
 import { LINE_END, partitionRelayEntry, type LaneWrite } from './lane-partition';
 import { keepAliveAgent, requestNode, type NodeAnswer, type NodeRequest } from './node-request';
 import { decodeRelayEntry, type RelayEntry, type StatementEnvelope } from './statement-envelope';
@@ -31,6 +32,11 @@ export interface InfluxNodeClientOptions {
    * strict one-request-at-a-time order of the queue.
    */
   replayLanes?: number;
+  /**
+   * Fewer lanes while live writes slow down (HH_REPLAY_ADAPTIVE, default true; see
+   * ReplayShare): a catch-up takes what the live traffic leaves.
+   */
+  replayAdaptive?: boolean;
 }
 
 interface NodeEndpoint {
@@ -53,6 +59,9 @@ interface NodeEndpoint {
 export class InfluxNodeClient implements NodeClient {
   private readonly endpoints = new Map<string, NodeEndpoint>();
   private readonly maxRequestBytes: number;
+  private readonly maxLanes: number;
+  /** How many lanes a batch may take while live writes flow (absent: always maxLanes). */
+  private readonly share?: ReplayShare;
   /** The `X-Influxdb-Version` of the last node answer that had one. */
   private seenVersion?: string;
 
@@ -61,6 +70,10 @@ export class InfluxNodeClient implements NodeClient {
     private readonly options: InfluxNodeClientOptions,
   ) {
     this.maxRequestBytes = options.maxRequestBytes ?? 25 * 1000 * 1000;
+    this.maxLanes = options.replayLanes ?? DEFAULTS.replayLanes;
+    if (options.replayAdaptive ?? DEFAULTS.replayAdaptive) {
+      this.share = new ReplayShare(this.maxLanes);
+    }
     const pairs =
       nodes instanceof Map
         ? [...nodes.entries()]
@@ -121,7 +134,9 @@ export class InfluxNodeClient implements NodeClient {
     body: Buffer,
     encoding: ContentEncoding,
   ): Promise<void> {
+    const started = process.hrtime.bigint();
     await this.post(nodeId, target, body, encoding, 0);
+    this.share?.recordLive(Number(process.hrtime.bigint() - started) / 1e6);
   }
 
   /**
@@ -130,7 +145,7 @@ export class InfluxNodeClient implements NodeClient {
    * requests at once; statements stay barriers (see sendInLanes for what a lane failure means).
    */
   async send(nodeId: string, entries: Buffer[]): Promise<void> {
-    const lanes = this.options.replayLanes ?? DEFAULTS.replayLanes;
+    const lanes = this.share ? this.share.nextLanes() : this.maxLanes;
     if (lanes <= 1) return this.sendInOrder(nodeId, entries);
     await sendInLanes(entries, lanes, {
       partition: partitionRelayEntry,

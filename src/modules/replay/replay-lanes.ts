@@ -22,6 +22,8 @@ export interface LaneSender<P> {
   sendBarrier(entry: Buffer): Promise<void>;
 }
 
+const YIELD_AFTER_MS = 4;
+
 interface Placed<P> {
   piece: P;
   /** The entry of the batch it came from. */
@@ -54,7 +56,13 @@ export async function sendInLanes<P>(
     const byLane: Placed<P>[][] = Array.from({ length: lanes }, () => []);
     let j = i;
     let barrier = false;
+    let slice = performance.now();
     for (; j < entries.length; j++) {
+      // Splitting a large batch is CPU work: let live requests in every few milliseconds.
+      if (performance.now() - slice > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
       const parted = await sender.partition(entries[j], lanes);
       if ('barrier' in parted) {
         barrier = true;
