@@ -12,6 +12,7 @@ import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
+import { sendInLanes } from './replay-lanes';
 import type { ReplayTotals } from './node-status.interface';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
@@ -29,6 +30,11 @@ export interface WriteReplayerOptions {
   replayBatchBytes?: number;
   /** Optional cap on entries per send. */
   replayBatchEntries?: number;
+  /**
+   * Concurrent sends per batch when the client says how its entries partition (`partition`);
+   * default 1 (strict order). Clients that lane on their own (the relay's) ignore it.
+   */
+  replayLanes?: number;
   /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
   deadLetters?: DeadLetterQueue;
   logger?: ReplayLogger;
@@ -398,7 +404,7 @@ export class WriteReplayer {
     }
     await this.limiter.take(bytes);
     try {
-      await this.client.send(this.nodeId, payloads);
+      await this.sendBatch(payloads);
     } catch (err) {
       if (err instanceof ReplayClosedError) throw err;
       const delivered = Math.min(deliveredBefore(err), entries.length);
@@ -426,6 +432,18 @@ export class WriteReplayer {
     // The back-off resets only once the head has passed the batch: a send that succeeded
     // but could not be acknowledged must not be followed by an immediate retry.
     return this.acknowledge(entries.length, bytes, true, true);
+  }
+
+  /** One send of a batch: in lanes when the client partitions its entries, else as a whole. */
+  private sendBatch(payloads: Buffer[]): Promise<void> {
+    const lanes = this.options.replayLanes ?? 1;
+    const client = this.client;
+    if (lanes <= 1 || !client.partition) return client.send(this.nodeId, payloads);
+    return sendInLanes(payloads, lanes, {
+      partition: (entry, n) => client.partition!(entry, n),
+      sendPieces: (pieces) => client.send(this.nodeId, pieces),
+      sendBarrier: (entry) => client.send(this.nodeId, [entry]),
+    });
   }
 
   /**
