@@ -34,6 +34,7 @@ const BACKLOG_POINTS = Number(process.env.BENCH_BACKLOG_POINTS ?? 2_000_000);
 const LANES = Number(process.env.BENCH_REPLAY_LANES ?? DEFAULTS.replayLanes);
 const ONLY_CATCHUP = process.env.BENCH_PHASES === 'catchup';
 const DB = 'bench';
+const CATCH_UP_LIMIT_MS = 180_000;
 /** Where the direct-to-b baselines write, so the relayed data on a and b can be compared. */
 const DIRECT_DB = 'direct';
 
@@ -95,7 +96,12 @@ async function growBacklog(relay: Relay, bodies: BodyFactory, points: number): P
 async function catchUp(relay: Relay, b: InfluxNode): Promise<number> {
   await b.start();
   const started = Date.now();
-  while ((await backlogOf(relay, 'b')) > 0) await sleep(50);
+  while ((await backlogOf(relay, 'b')) > 0) {
+    // A catch-up slower than the live writes queueing behind it never ends: say so.
+    if (Date.now() - started > CATCH_UP_LIMIT_MS)
+      throw new Error('catch-up did not finish in 3 min');
+    await sleep(50);
+  }
   return (Date.now() - started) / 1000;
 }
 

@@ -145,9 +145,7 @@ export class InfluxNodeClient implements NodeClient {
    * requests at once; statements stay barriers (see sendInLanes for what a lane failure means).
    */
   async send(nodeId: string, entries: Buffer[]): Promise<void> {
-    const turn = this.share?.next() ?? { lanes: this.maxLanes, pauseMs: 0 };
-    if (turn.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.pauseMs));
-    const lanes = turn.lanes;
+    const lanes = this.share ? this.share.nextLanes() : this.maxLanes;
     if (lanes <= 1) return this.sendInOrder(nodeId, entries);
     await sendInLanes(entries, lanes, {
       partition: partitionRelayEntry,

@@ -3,10 +3,12 @@
  * relay and the nodes; a catch-up at full width would make every live write wait behind it. So
  * the live writes' latency is watched (a moving average of successful live requests) against
  * its own floor (the lowest average of the last half minute). While live writes flow, lanes
- * start from one (or from where the last batch left them); while the latency stays within `tolerance` of the floor the
- * lanes grow by one per batch up to the maximum; above it they halve, down to one lane, and
- * then a pause between batches doubles (50 ms up to 2 s) — a catch-up slows down, it never
- * stops. With no live write for a second, a catch-up takes every lane at once.
+ * start from one (or from where the last batch left them); while the latency stays within
+ * `tolerance` of the floor they grow by one per batch up to the maximum; above it they halve,
+ * down to one lane and never below: one request at a time is what replay did before lanes,
+ * and a catch-up must outrun the live writes that queue behind it (a pause between batches
+ * was tried and let the backlog grow without end under a steady live feed). With no live
+ * write for a second, a catch-up takes every lane at once.
  */
 export interface ReplayShareOptions {
   /** Live latency allowed over its floor before the lanes shrink; default 1.25. */
@@ -18,20 +20,11 @@ const IDLE_MS = 1000;
 const BUCKET_MS = 5000;
 const BUCKETS = 6;
 const ALPHA = 0.2;
-const FIRST_PAUSE_MS = 50;
-const MAX_PAUSE_MS = 2000;
-
-export interface ReplayTurn {
-  lanes: number;
-  /** Wait this long before the batch (0: none). */
-  pauseMs: number;
-}
 
 export class ReplayShare {
   private average = 0;
   private lastLive = Number.NEGATIVE_INFINITY;
   private lanes = 1;
-  private pauseMs = 0;
   /** Lowest average per 5-second bucket, newest last. */
   private readonly floors: { bucket: number; value: number }[] = [];
   private readonly tolerance: number;
@@ -57,26 +50,15 @@ export class ReplayShare {
     while (this.floors.length > 0 && this.floors[0].bucket <= bucket - BUCKETS) this.floors.shift();
   }
 
-  /** The lanes of the next replay batch, and a pause before it (called once per batch). */
-  next(): ReplayTurn {
-    if (this.idle()) {
+  /** The lanes of the next replay batch (called once per batch). */
+  nextLanes(): number {
+    if (this.now() - this.lastLive > IDLE_MS) {
       this.lanes = this.maxLanes;
-      this.pauseMs = 0;
-      return { lanes: this.lanes, pauseMs: 0 };
-    }
-    const floor = Math.min(...this.floors.map((f) => f.value));
-    if (this.average > floor * this.tolerance) {
-      if (this.lanes > 1) this.lanes = Math.floor(this.lanes / 2);
-      else this.pauseMs = Math.min(MAX_PAUSE_MS, Math.max(FIRST_PAUSE_MS, this.pauseMs * 2));
-    } else if (this.pauseMs > 0) {
-      this.pauseMs = this.pauseMs <= FIRST_PAUSE_MS ? 0 : this.pauseMs / 2;
+    } else if (this.average > Math.min(...this.floors.map((f) => f.value)) * this.tolerance) {
+      this.lanes = Math.max(1, Math.floor(this.lanes / 2));
     } else {
       this.lanes = Math.min(this.maxLanes, this.lanes + 1);
     }
-    return { lanes: this.lanes, pauseMs: this.pauseMs };
-  }
-
-  private idle(): boolean {
-    return this.now() - this.lastLive > IDLE_MS;
+    return this.lanes;
   }
 }

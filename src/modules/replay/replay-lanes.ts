@@ -1,5 +1,6 @@
 import { deliveredBefore, TransientWriteError } from './errors';
 import { isPermanent } from './error-classification';
+import type { NodeClient } from './node-client.interface';
 
 /**
  * How one entry of a batch goes out in lanes: as a barrier (sent alone, once every lane before
@@ -115,4 +116,20 @@ function withDelivered(err: unknown, delivered: number): unknown {
     configurable: true,
   });
   return target;
+}
+
+/** One send of a batch: in lanes when the client partitions its entries, else as a whole. */
+export function sendBatch(
+  client: NodeClient,
+  nodeId: string,
+  payloads: Buffer[],
+  lanes: number,
+): Promise<void> {
+  const partition = client.partition?.bind(client);
+  if (lanes <= 1 || !partition) return client.send(nodeId, payloads);
+  return sendInLanes(payloads, lanes, {
+    partition,
+    sendPieces: (pieces) => client.send(nodeId, pieces),
+    sendBarrier: (entry) => client.send(nodeId, [entry]),
+  });
 }

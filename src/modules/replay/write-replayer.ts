@@ -12,7 +12,7 @@ import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
-import { sendInLanes } from './replay-lanes';
+import { sendBatch } from './replay-lanes';
 import type { ReplayTotals } from './node-status.interface';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
@@ -404,7 +404,7 @@ export class WriteReplayer {
     }
     await this.limiter.take(bytes);
     try {
-      await this.sendBatch(payloads);
+      await sendBatch(this.client, this.nodeId, payloads, this.options.replayLanes ?? 1);
     } catch (err) {
       if (err instanceof ReplayClosedError) throw err;
       const delivered = Math.min(deliveredBefore(err), entries.length);
@@ -432,18 +432,6 @@ export class WriteReplayer {
     // The back-off resets only once the head has passed the batch: a send that succeeded
     // but could not be acknowledged must not be followed by an immediate retry.
     return this.acknowledge(entries.length, bytes, true, true);
-  }
-
-  /** One send of a batch: in lanes when the client partitions its entries, else as a whole. */
-  private sendBatch(payloads: Buffer[]): Promise<void> {
-    const lanes = this.options.replayLanes ?? 1;
-    const client = this.client;
-    if (lanes <= 1 || !client.partition) return client.send(this.nodeId, payloads);
-    return sendInLanes(payloads, lanes, {
-      partition: (entry, n) => client.partition!(entry, n),
-      sendPieces: (pieces) => client.send(this.nodeId, pieces),
-      sendBarrier: (entry) => client.send(this.nodeId, [entry]),
-    });
   }
 
   /**
