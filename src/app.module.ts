@@ -23,6 +23,8 @@ export class AppModule {
     const client = new InfluxNodeClient(config.nodes, {
       timeoutMs: config.writeTimeoutMs,
       maxRequestBytes: config.maxBodySize,
+      replayLanes: config.replayLanes,
+      replayAdaptive: config.replayAdaptive,
     });
     return {
       module: AppModule,

@@ -34,7 +34,12 @@ export const DEFAULTS = {
   fsync: 'interval' as FsyncPolicy,
   fsyncIntervalMs: 100,
   retryConcurrency: 20,
-  replayBatchBytes: 1 * MiB,
+  /** Measured with 8 lanes (bench/relay.bench.ts): 1 MiB splits into lane requests too small. */
+  replayBatchBytes: 4 * MiB,
+  /** Concurrent replay requests per node, by series (1 = one request at a time). */
+  replayLanes: 8,
+  /** Replay lanes shrink while live writes slow down. */
+  replayAdaptive: true,
   port: 9096,
   /** Listen address of the standalone relay. */
   host: '0.0.0.0',

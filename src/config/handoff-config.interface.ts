@@ -24,6 +24,10 @@ export interface HandoffConfig {
   fsyncIntervalMs: number;
   retryConcurrency: number;
   replayBatchBytes: number;
+  /** Concurrent replay requests per node, split by series (HH_REPLAY_LANES); default 8. */
+  replayLanes?: number;
+  /** Replay lanes shrink while live writes slow down (HH_REPLAY_ADAPTIVE); default true. */
+  replayAdaptive?: boolean;
   port: number;
   /** Listen address of the standalone relay. */
   host: string;

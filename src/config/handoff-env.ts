@@ -10,6 +10,7 @@ import { parseChoice, parseInteger, parseRatio, parseText } from './parse-scalar
 import { parseBatchSize, parseRate, parseSegmentSize, parseSize } from './parse-sizes';
 
 const parsePositiveSize = positive(parseSize);
+const parseBoolean = (text: string) => parseChoice(['true', 'false'] as const)(text) === 'true';
 const parsePositiveDuration = positive(parseDuration);
 const WRITE_CONSISTENCIES: readonly WriteConsistency[] = ['any', 'one', 'quorum', 'all'];
 
@@ -57,6 +58,12 @@ export class HandoffEnv {
 
   @HandoffVariable('replayBatchBytes', parseBatchSize, DEFAULTS.replayBatchBytes)
   HH_REPLAY_BATCH_BYTES?: string;
+
+  @HandoffVariable('replayLanes', (t) => parseInteger(t, 1, 64), DEFAULTS.replayLanes)
+  HH_REPLAY_LANES?: string;
+
+  @HandoffVariable('replayAdaptive', parseBoolean, DEFAULTS.replayAdaptive)
+  HH_REPLAY_ADAPTIVE?: string;
 
   @HandoffVariable('port', (t) => parseInteger(t, 0, 65535), DEFAULTS.port)
   HH_PORT?: string;

@@ -56,6 +56,7 @@ function optionValue(v: HandoffVariable, value: unknown): unknown {
     // whole number, sign). Non-finite numbers print as `NaN`/`Infinity` and fail there.
     return v.parse(String(value));
   }
+  if (typeof v.default === 'boolean' && typeof value === 'boolean') return value;
   if (typeof value === 'string') return v.parse(value);
   throw new ConfigValueError(
     `Invalid option ${v.key}`,

@@ -33,7 +33,9 @@ describe('validateHandoffEnv', () => {
       fsync: 'interval',
       fsyncIntervalMs: 100,
       retryConcurrency: 20,
-      replayBatchBytes: MiB,
+      replayBatchBytes: 4 * MiB,
+      replayLanes: 8,
+      replayAdaptive: true,
       port: 9096,
       host: '0.0.0.0',
       authToken: undefined,
@@ -191,6 +193,25 @@ describe('validateHandoffEnv', () => {
         ['64', 64],
       ],
       ['0', '-2', '1.5', 'true', '1e2'],
+    ],
+    [
+      'HH_REPLAY_LANES',
+      'replayLanes',
+      [
+        ['1', 1],
+        ['8', 8],
+        ['64', 64],
+      ],
+      ['0', '65', '-1', '2.5', 'many'],
+    ],
+    [
+      'HH_REPLAY_ADAPTIVE',
+      'replayAdaptive',
+      [
+        ['true', true],
+        ['false', false],
+      ],
+      ['yes', '1', 'TRUE', ''],
     ],
     [
       'HH_REPLAY_BATCH_BYTES',

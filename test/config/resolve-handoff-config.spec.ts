@@ -37,6 +37,14 @@ describe('resolveHandoffConfig', () => {
     });
   });
 
+  it('takes replayAdaptive as a boolean option or as HH_REPLAY_ADAPTIVE text, and nothing else', () => {
+    expect(resolveHandoffConfig({ replayAdaptive: false }, {}).replayAdaptive).toBe(false);
+    expect(resolveHandoffConfig({}, { HH_REPLAY_ADAPTIVE: 'false' }).replayAdaptive).toBe(false);
+    expect(resolveHandoffConfig({}, {}).replayAdaptive).toBe(true);
+    const err = resolveError({ replayAdaptive: 1 as unknown as boolean }, {});
+    expect(err.message).toMatch(/replayAdaptive/);
+  });
+
   it('does not read a variable an option overrides, so its bad value does not matter', () => {
     expect(resolveHandoffConfig({ maxSize: 1024 ** 3 }, { HH_MAX_SIZE: 'nonsense' }).maxSize).toBe(
       1024 ** 3,

@@ -21,7 +21,10 @@ describe('InfluxNodeClient', () => {
 
   beforeEach(async () => {
     node = await new FakeInfluxNode().start();
-    client = new InfluxNodeClient([{ id: 'a', url: node.url }], { timeoutMs: 2000 });
+    client = new InfluxNodeClient([{ id: 'a', url: node.url }], {
+      timeoutMs: 2000,
+      replayLanes: 1,
+    });
   });
 
   afterEach(async () => {
@@ -80,6 +83,7 @@ describe('InfluxNodeClient', () => {
     client = new InfluxNodeClient([{ id: 'a', url: node.url }], {
       timeoutMs: 2000,
       maxRequestBytes: 20,
+      replayLanes: 1,
     });
     await client.send('a', [
       envelope('m v=1 1'),
@@ -187,7 +191,7 @@ describe('InfluxNodeClient', () => {
 
   it('gives up on a node that does not answer within the timeout, as transient', async () => {
     await client.close();
-    client = new InfluxNodeClient([{ id: 'a', url: node.url }], { timeoutMs: 100 });
+    client = new InfluxNodeClient([{ id: 'a', url: node.url }], { timeoutMs: 100, replayLanes: 1 });
     node.responder = () => undefined; // never answers; stop() closes the socket
     const err = await client.send('a', [envelope('a v=1')]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientWriteError);
@@ -259,7 +263,10 @@ describe('InfluxNodeClient', () => {
 
   it('keeps a base path of the node URL', async () => {
     await client.close();
-    client = new InfluxNodeClient(new Map([['a', `${node.url}/influx`]]), { timeoutMs: 2000 });
+    client = new InfluxNodeClient(new Map([['a', `${node.url}/influx`]]), {
+      timeoutMs: 2000,
+      replayLanes: 1,
+    });
     await client.send('a', [envelope('a v=1')]);
     expect(node.requests[0].path).toBe('/influx/write');
   });

@@ -17,7 +17,10 @@ describe('InfluxNodeClient replaying statements', () => {
     const url = new URL(node.url);
     url.username = 'relay';
     url.password = 'node-secret';
-    client = new InfluxNodeClient([{ id: 'a', url: url.href }], { timeoutMs: 2000 });
+    client = new InfluxNodeClient([{ id: 'a', url: url.href }], {
+      timeoutMs: 2000,
+      replayLanes: 1,
+    });
   });
 
   afterEach(async () => {

@@ -2,11 +2,15 @@ import type * as http from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import type { NodeConfig } from '../../config/handoff-config.interface';
+import { DEFAULTS } from '../../config/defaults';
 import type { NodeClient } from '../replay/node-client.interface';
+import { sendInLanes } from '../replay/replay-lanes';
 import { NodeTimeoutError, PermanentWriteError, TransientWriteError } from '../replay/errors';
 import { isTransientStatus } from '../replay/http-node-client';
 import { BadEnvelopeError, UnknownRelayNodeError } from './errors';
 import { everyLineTimestamped } from './line-timestamps';
+import { ReplayShare } from './replay-share';
+import { LINE_END, partitionRelayEntry, type LaneWrite } from './lane-partition';
 import { keepAliveAgent, requestNode, type NodeAnswer, type NodeRequest } from './node-request';
 import { decodeRelayEntry, type RelayEntry, type StatementEnvelope } from './statement-envelope';
 import type { WriteEnvelope } from './write-envelope';
@@ -22,6 +26,17 @@ export interface InfluxNodeClientOptions {
   maxRequestBytes?: number;
   /** Sockets per node. */
   maxSockets?: number;
+  /**
+   * Concurrent replay requests per node (HH_REPLAY_LANES): a replayed batch is split by series
+   * (database, retention policy, measurement and tag set) into this many lanes. 1 keeps the
+   * strict one-request-at-a-time order of the queue.
+   */
+  replayLanes?: number;
+  /**
+   * Fewer lanes while live writes slow down (HH_REPLAY_ADAPTIVE, default true; see
+   * ReplayShare): a catch-up takes what the live traffic leaves.
+   */
+  replayAdaptive?: boolean;
 }
 
 interface NodeEndpoint {
@@ -44,6 +59,9 @@ interface NodeEndpoint {
 export class InfluxNodeClient implements NodeClient {
   private readonly endpoints = new Map<string, NodeEndpoint>();
   private readonly maxRequestBytes: number;
+  private readonly maxLanes: number;
+  /** How many lanes a batch may take while live writes flow (absent: always maxLanes). */
+  private readonly share?: ReplayShare;
   /** The `X-Influxdb-Version` of the last node answer that had one. */
   private seenVersion?: string;
 
@@ -52,6 +70,10 @@ export class InfluxNodeClient implements NodeClient {
     private readonly options: InfluxNodeClientOptions,
   ) {
     this.maxRequestBytes = options.maxRequestBytes ?? 25 * 1000 * 1000;
+    this.maxLanes = options.replayLanes ?? DEFAULTS.replayLanes;
+    if (options.replayAdaptive ?? DEFAULTS.replayAdaptive) {
+      this.share = new ReplayShare(this.maxLanes);
+    }
     const pairs =
       nodes instanceof Map
         ? [...nodes.entries()]
@@ -112,10 +134,28 @@ export class InfluxNodeClient implements NodeClient {
     body: Buffer,
     encoding: ContentEncoding,
   ): Promise<void> {
+    const started = process.hrtime.bigint();
     await this.post(nodeId, target, body, encoding, 0);
+    this.share?.recordLive(Number(process.hrtime.bigint() - started) / 1e6);
   }
 
+  /**
+   * Replays a batch. With more than one lane, the writes go out as concurrent requests, one per
+   * lane of series, so writes of one series keep their order while the node takes several
+   * requests at once; statements stay barriers (see sendInLanes for what a lane failure means).
+   */
   async send(nodeId: string, entries: Buffer[]): Promise<void> {
+    const lanes = this.share ? this.share.nextLanes() : this.maxLanes;
+    if (lanes <= 1) return this.sendInOrder(nodeId, entries);
+    await sendInLanes(entries, lanes, {
+      partition: partitionRelayEntry,
+      sendPieces: (pieces) => this.sendLaneWrites(nodeId, pieces),
+      sendBarrier: (entry) => this.sendInOrder(nodeId, [entry]),
+    });
+  }
+
+  /** Sends a batch as one request after the other, in queue order. */
+  private async sendInOrder(nodeId: string, entries: Buffer[]): Promise<void> {
     const { decoded, bad } = decodeAll(entries);
     let delivered = 0;
     // A statement is a barrier: the writes before it are applied first, those after it next,
@@ -170,6 +210,30 @@ export class InfluxNodeClient implements NodeClient {
         answer.status,
         answer.body,
       );
+    }
+  }
+
+  /** One lane's writes: runs with one target joined into requests of at most maxRequestBytes. */
+  private async sendLaneWrites(nodeId: string, pieces: LaneWrite[]): Promise<void> {
+    let sent = 0;
+    while (sent < pieces.length) {
+      const first = pieces[sent];
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      let end = sent;
+      while (
+        end < pieces.length &&
+        sameTarget(first.target, pieces[end].target) &&
+        (end === sent || bytes + pieces[end].bytes <= this.maxRequestBytes)
+      ) {
+        for (const part of pieces[end].parts) parts.push(part);
+        bytes += pieces[end].bytes;
+        end++;
+      }
+      // The newline that ends a body sent without one is only needed between bodies.
+      if (parts[parts.length - 1] === LINE_END) parts.pop();
+      await this.post(nodeId, first.target, parts, 'identity', sent);
+      sent = end;
     }
   }
 

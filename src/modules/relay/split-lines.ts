@@ -16,9 +16,7 @@ const BACKSLASH = 0x5c;
  * larger than `maxBytes`: no cut can make it fit.
  */
 export function splitLines(body: Buffer, maxBytes: number): Buffer[] | null {
-  // Without quotes or backslashes every newline ends a point: the fast byte search will do.
-  const plain = body.indexOf(QUOTE) < 0 && body.indexOf(BACKSLASH) < 0;
-  const ends = plain ? newlines(body) : pointEnds(body);
+  const ends = pointEndsOf(body);
   const pieces: Buffer[] = [];
   let start = 0;
   let lastEnd = 0;
@@ -38,6 +36,15 @@ export function splitLines(body: Buffer, maxBytes: number): Buffer[] | null {
   }
   if (start < body.length) pieces.push(body.subarray(start));
   return pieces;
+}
+
+/**
+ * The offset just past every newline that ends a point (a body's last point may end without one).
+ * Without quotes or backslashes every newline ends a point: the fast byte search will do.
+ */
+export function pointEndsOf(body: Buffer): Iterable<number> {
+  const plain = body.indexOf(QUOTE) < 0 && body.indexOf(BACKSLASH) < 0;
+  return plain ? newlines(body) : pointEnds(body);
 }
 
 /** The offset just past every newline. */

@@ -1,3 +1,5 @@
+import type { PartitionedEntry } from './replay-lanes';
+
 /**
  * How entries reach a node. The replayer peeks a batch at the head of the node's queue, hands it
  * to `send`, and advances by what was delivered. The default is the HTTP client; a host app may
@@ -13,6 +15,18 @@
  */
 export interface NodeClient {
   send(nodeId: string, entries: Buffer[]): Promise<void>;
+  /**
+   * Optional opt-in to lanes (without it, entries go strictly in queue order, one `send` at a
+   * time). Says how one entry splits: into pieces, each an entry this client can `send`, for
+   * lane `lane` (0 ≤ lane < lanes), or `{ barrier: true }` for an entry that must go alone once
+   * every lane before it drained. The replayer then sends a batch as up to `replayLanes`
+   * concurrent `send` calls, one per lane, each lane's pieces in queue order (see sendInLanes):
+   * a client opts in when order matters only within what it puts in one lane.
+   */
+  partition?(
+    entry: Buffer,
+    lanes: number,
+  ): PartitionedEntry<Buffer> | Promise<PartitionedEntry<Buffer>>;
   /** Optional: release sockets/agents on shutdown. */
   close?(): Promise<void>;
 }

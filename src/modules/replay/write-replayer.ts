@@ -12,6 +12,7 @@ import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
+import { sendBatch } from './replay-lanes';
 import type { ReplayTotals } from './node-status.interface';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
@@ -29,6 +30,11 @@ export interface WriteReplayerOptions {
   replayBatchBytes?: number;
   /** Optional cap on entries per send. */
   replayBatchEntries?: number;
+  /**
+   * Concurrent sends per batch when the client says how its entries partition (`partition`);
+   * default 1 (strict order). Clients that lane on their own (the relay's) ignore it.
+   */
+  replayLanes?: number;
   /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
   deadLetters?: DeadLetterQueue;
   logger?: ReplayLogger;
@@ -398,7 +404,7 @@ export class WriteReplayer {
     }
     await this.limiter.take(bytes);
     try {
-      await this.client.send(this.nodeId, payloads);
+      await sendBatch(this.client, this.nodeId, payloads, this.options.replayLanes ?? 1);
     } catch (err) {
       if (err instanceof ReplayClosedError) throw err;
       const delivered = Math.min(deliveredBefore(err), entries.length);
