@@ -149,6 +149,48 @@ describe('HintedHandoffModule with a custom NodeClient', () => {
     expect(handoff.backlog('rpc1').entries).toBe(0);
     await ref.close();
   });
+  it('sends a batch in lanes when the client says how its entries partition (replayLanes)', async () => {
+    // Entries "<series>:<n>": one lane per series; a series' entries must stay in order.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const sent: string[][] = [];
+    const client: NodeClient = {
+      partition: (entry, lanes) => ({
+        pieces: [{ lane: Number(entry.toString().split(':')[0]) % lanes, piece: entry }],
+      }),
+      async send(_nodeId, entries) {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        sent.push(entries.map((e) => e.toString()));
+        inFlight--;
+      },
+    };
+    const ref = await Test.createTestingModule({
+      imports: [
+        HintedHandoffModule.forRoot({
+          ...fastSettings(dataDir, nodes, { replayLanes: 4 }),
+          client,
+        }),
+      ],
+    }).compile();
+    await ref.init();
+    const service = ref.get(HandoffService);
+    await service.pause('rpc1');
+    const all = Array.from({ length: 40 }, (_, i) => `${i % 4}:${Math.floor(i / 4)}`);
+    for (const e of all) await service.enqueue('rpc1', Buffer.from(e));
+    await service.resume('rpc1');
+    for (let i = 0; i < 200 && sent.flat().length < all.length; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(sent.flat().sort()).toEqual([...all].sort());
+    expect(maxInFlight).toBeGreaterThan(1);
+    for (const series of ['0', '1', '2', '3']) {
+      const order = sent.flat().filter((e) => e.startsWith(`${series}:`));
+      expect(order).toEqual(all.filter((e) => e.startsWith(`${series}:`)));
+    }
+    await ref.close();
+  });
 });
 
 /** Waits for a condition the replay timer will make true; the test's own timeout bounds it. */

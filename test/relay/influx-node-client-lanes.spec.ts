@@ -1,6 +1,6 @@
 import { InfluxNodeClient } from '../../src/modules/relay/influx-node-client';
 import { encodeEnvelope } from '../../src/modules/relay/write-envelope';
-import { FakeInfluxNode } from './fake-influx-node';
+import { FakeInfluxNode } from '../support/fake-influx-node';
 
 /** One hand-off holding one point of each of `series` series. */
 const entry = (series: number, k: number) =>

@@ -1,6 +1,6 @@
 import { startInfluxd, type InfluxNode } from '../support/influxd';
 import { rawRequest } from './raw-request';
-import { startRelay, type RunningRelay } from './relay-app';
+import { startRelay, type RunningRelay } from '../support/relay-app';
 
 /**
  * Lanes against real influxd: node a takes every write live, node b is down and catches up from

@@ -4,9 +4,9 @@ import { PermanentWriteError, TransientWriteError } from '../../src/modules/repl
 import type { NodeClient } from '../../src/modules/replay/node-client.interface';
 import type { PartitionedEntry } from '../../src/modules/replay/replay-lanes';
 import { WriteReplayer } from '../../src/modules/replay/write-replayer';
-import { RecordingMetrics } from './support/recording-metrics';
-import { CapturingLogger } from './support/silent-logger';
-import { makeTempDir, removeDir } from './support/temp-dir';
+import { RecordingMetrics } from '../support/recording-metrics';
+import { CapturingLogger } from '../support/silent-logger';
+import { makeTempDir, removeDir } from '../support/temp-dir';
 
 /**
  * A node that keeps the last value per key. Entries are `key=value;key=value` (or `!barrier`);

@@ -192,12 +192,17 @@ export class NodeLifecycle {
   ): Promise<NodeEntry> {
     const queue = await this.queues.get(init.id);
     const entry: NodeEntry = { ...init, paused: false, running: false } as NodeEntry;
-    // The replayer asks the entry for its client on each send, so addNode can re-point it.
+    // The replayer asks the entry for its client on each send, so addNode can re-point it; the
+    // same for `partition`, read per batch: present only while the entry's client opts in.
     const viaEntry: NodeClient = {
       send: (nodeId, batch) =>
         entry.client
           ? entry.client.send(nodeId, batch)
           : Promise.reject(new UnknownNodeError(nodeId)),
+      get partition() {
+        const client = entry.client;
+        return client?.partition ? client.partition.bind(client) : undefined;
+      },
     };
     entry.replayer = new WriteReplayer(queue, viaEntry, this.metrics, init.id, {
       retryIntervalMs: this.config.retryIntervalMs,
@@ -205,6 +210,7 @@ export class NodeLifecycle {
       maxAgeMs: this.config.maxAgeMs,
       retryRateLimit: this.config.retryRateLimit,
       replayBatchBytes: this.config.replayBatchBytes,
+      replayLanes: this.config.replayLanes,
       // Dead letters are rare and must not be lost: each one is fsynced.
       deadLetters: new DeadLetterQueue(queue.dir, {
         maxSize: this.config.maxSize,
