@@ -189,7 +189,8 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
       const reopen = (await metrics())
         .split('\n')
         .filter((l) => l.startsWith('hh_queue_reopen_total{node="b"'));
-      // A client connecting now: libuv accepts and closes it while no descriptor is free.
+      // A client connecting now: served when a descriptor is free at that instant, else
+      // accepted and closed at once by Node's runtime (libuv's EMFILE handling). Shown only.
       const fresh = await fetch(`${relay!.url}/ping`, { signal: AbortSignal.timeout(5_000) }).then(
         (res) => `answered ${res.status}`,
         (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
@@ -220,7 +221,10 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
       hogging = false;
       await hog;
     }
-    console.log(JSON.stringify({ baseline, ...observed }));
+    const { health, ...shown } = observed;
+    console.log(
+      JSON.stringify({ baseline, ...shown, health: health.status, why: health.text.slice(0, 300) }),
+    );
     // What a client sees: writes refused with 503 once b's queue cannot roll (b's copy could not
     // be kept), so it retries them; never another error.
     expect(observed.statuses).toContain(503);
@@ -235,9 +239,7 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     expect(Object.keys(body.details)).toEqual(['process', 'handoff', 'disk']);
     expect(observed.live).toBe(200);
 
-    // The cause goes away: the idle connections close, node b comes back.
-    hogging = false;
-    await hog;
+    // The cause goes away: the idle connections close (node b comes back further down).
     for (const socket of idle.splice(0)) socket.destroy();
     expect(await until(async () => openDescriptors(pid) < MAX_OPEN_FILES - 50)).toBe(true);
     // The refused batch is retried as a client would, until the relay takes it (no restart).
@@ -274,12 +276,5 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     expect(failedLines).toBe(reopenedLines);
     expect(count(log(), 'node b: queue cannot be reopened')).toBeLessThanOrEqual(failedLines);
     expect(failedLines).toBe(sample(after, 'hh_queue_reopen_total', '{node="b",outcome="ok"}'));
-    console.log(
-      log()
-        .split('\n')
-        .filter((l) => /"level":"(error|fatal)"|queue (failed|reopened|cannot)/.test(l))
-        .slice(0, 20)
-        .join('\n'),
-    );
   }, 120_000);
 });
