@@ -149,6 +149,10 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
       },
       { maxOpenFiles: MAX_OPEN_FILES },
     );
+    // The operator is told at start-up that this cap does not fit the limit (stderr is read on
+    // its own pipe: waited for, not assumed to have arrived with the listening line).
+    const warning = `HH_MAX_CONNECTIONS (100000) leaves too few of the ${MAX_OPEN_FILES} open files`;
+    expect(await until(async () => relay!.stderr().includes(warning))).toBe(true);
     const pid = relay.child.pid!;
     const port = Number(new URL(relay.url).port);
     const write = (first: number, count: number) =>
