@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createRelayApp } from './app.module';
 import { handleStopSignals } from './bootstrap/graceful-shutdown';
+import { openFilesLimit, openFilesWarning } from './bootstrap/open-files-limit';
 import { applyRequestLimits, requestLimitsOf } from './bootstrap/request-limits';
 import { SendsInFlight } from './bootstrap/sends-in-flight';
 import { dataDirProblem } from './bootstrap/startup-error';
@@ -21,7 +22,14 @@ async function bootstrap(config: HandoffConfig): Promise<void> {
   const app = await createRelayApp(config, { logger });
   // Before listen: listen runs the init hooks, and the first replays with them.
   const client = app.get<InfluxNodeClient>(RELAY_NODE_CLIENT, { strict: false });
-  applyRequestLimits(app, requestLimitsOf(config));
+  const limits = requestLimitsOf(config);
+  applyRequestLimits(app, limits);
+  const descriptors = openFilesWarning(
+    limits.maxConnections,
+    config.nodes.length,
+    openFilesLimit(),
+  );
+  if (descriptors) logger.warn({ msg: descriptors }, 'Main');
   const sends = new SendsInFlight();
   sends.track(client);
   // Hooks for every other signal; SIGTERM and SIGINT get the graceful path, because Nest's

@@ -45,10 +45,13 @@ describe('the /health routes', () => {
   let source: StatusSource;
   /** What the disk check reads: used share = 1 - free/size. */
   let disk: { free: number; size: number };
+  /** Set: the disk measurement fails with it (as spawning `df` does when out of descriptors). */
+  let diskError: Error | undefined;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hh-health-'));
     disk = { free: 500, size: 1000 };
+    diskError = undefined;
     const config = {
       dataDir,
       maxSize: MAX_SIZE,
@@ -73,7 +76,10 @@ describe('the /health routes', () => {
       // Terminus measures the disk through this function; a fixed answer keeps the test
       // independent of how full the machine's disk is.
       .overrideProvider('TERMINUS:CHECK_DISK_SPACE_LIB')
-      .useValue(async () => ({ diskPath: dataDir, ...disk }))
+      .useValue(async () => {
+        if (diskError) throw diskError;
+        return { diskPath: dataDir, ...disk };
+      })
       .compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
       logger: false,
@@ -172,6 +178,17 @@ describe('the /health routes', () => {
     await rm(dataDir, { recursive: true, force: true });
     const res = await get('/health/ready').expect(503);
     expect(res.body.error.disk.message).toBe('data directory not accessible (ENOENT)');
+  });
+
+  it('reports the disk down, not a 500, when the disk cannot be measured, and up once it can', async () => {
+    diskError = Object.assign(new Error('spawn EMFILE'), { code: 'EMFILE' });
+    for (const route of ['/health', '/health/ready']) {
+      const res = await get(route).expect(503);
+      expect(res.body.error.disk.message).toBe('disk check failed (EMFILE)');
+      expect(res.body.info.handoff.status).toBe('up');
+    }
+    diskError = undefined;
+    await get('/health').expect(200);
   });
 
   it('does not fail health for the leftover queue of a node no longer configured', async () => {

@@ -62,9 +62,24 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, HH_PORT: '0', HH_HOST: '127.0.0.1', ...env };
 }
 
+export interface SpawnRelayOptions {
+  /** Runs the relay under `ulimit -n <n>` (the shell execs node, so the pid is the relay's). */
+  maxOpenFiles?: number;
+}
+
 /** `node dist/main.js` with `env`; resolves once it logs that it listens (its port is 0). */
-export async function spawnRelay(env: Record<string, string>): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: childEnv(env), stdio: 'pipe' });
+export async function spawnRelay(
+  env: Record<string, string>,
+  options: SpawnRelayOptions = {},
+): Promise<RelayProcess> {
+  const [command, args] =
+    options.maxOpenFiles === undefined
+      ? [process.execPath, [MAIN]]
+      : [
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.maxOpenFiles} && exec "$0" "$1"`, process.execPath, MAIN],
+        ];
+  const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: 'pipe' });
   children.add(child);
   child.once('close', () => children.delete(child));
   let out = '';

@@ -72,10 +72,19 @@ export class HandoffHealthIndicator {
         .check(key)
         .down({ message: `data directory not accessible (${code})`, path });
     }
-    return this.disk.checkStorage(key, {
-      path,
-      thresholdPercent: this.config.healthDiskThreshold,
-    });
+    try {
+      return await this.disk.checkStorage(key, {
+        path,
+        thresholdPercent: this.config.healthDiskThreshold,
+      });
+    } catch (err) {
+      // The check runs `df` in a child process, which fails when the relay is out of file
+      // descriptors (EMFILE) or processes: that is a health problem to report, not a 500.
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return this.healthIndicatorService
+        .check(key)
+        .down({ message: `disk check failed (${code})`, path });
+    }
   }
 
   private result<Key extends string>(
