@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureBuilt, spawnRelay, type RelayProcess } from '../e2e/relay-process';
+import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
 
 /**
