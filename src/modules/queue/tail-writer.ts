@@ -477,6 +477,9 @@ export class TailWriter {
     try {
       if (this.failure) throw this.failure;
       this.dataDirty = false;
+      // Segments sealed since the tick synced the sealed list (a roll while this sync waited
+      // its turn) go first: the tail durable before an older segment is a gap after a power loss.
+      await this.syncSealed();
       if (this.tailFh) await this.tailFh.datasync();
       waiter.resolve();
     } catch (err) {
