@@ -417,10 +417,10 @@ export class TailWriter {
    * entry synced) BEFORE the seal is written: a sealed segment is then always followed by a file,
    * so recovery can keep reading a sealed last segment with no successor as a deleted (lost)
    * tail. In the other order a create failing for want of descriptors or space left exactly that
-   * state and a false "entries are lost" alarm at the next open. A failure before the seal is
-   * written undoes the roll (the successor unlinked, `from` stays the tail); a crash or a failed
-   * undo leaves `from` unsealed before an empty successor, which recovery seals like any segment
-   * a crash left unsealed after a roll.
+   * state and a false "entries are lost" alarm at the next open. A failed create or directory
+   * sync fails the queue before any seal (the reopen finds `from` unsealed, alone or before an
+   * empty successor, which recovery seals like any segment a crash left unsealed after a roll);
+   * a failed seal write undoes the roll (successor unlinked, `from` stays the tail).
    */
   private async roll(from: Segment, to: Segment): Promise<void> {
     if (this.failure) return;
@@ -435,14 +435,14 @@ export class TailWriter {
     try {
       next = await fs.open(nextPath, 'wx');
     } catch (err) {
-      // Nothing written yet: descriptors or inodes run out as often as space does.
-      this.abortRoll(from, err);
+      // No seal written: the reopen finds `from` still the unsealed tail.
+      this.fail(err);
       return;
     }
     try {
+      if (fsync !== 'never') await syncDir(fs, this.config.dir);
+      const seal = encodeSeal(from.id, from.size, from, this.config.now());
       try {
-        if (fsync !== 'never') await syncDir(fs, this.config.dir);
-        const seal = encodeSeal(from.id, from.size, from, this.config.now());
         await writeAll(fh, [seal], from.size);
       } catch (err) {
         // A full disk meets the seal as often as an entry: treat it like a failed append.
