@@ -88,6 +88,25 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     expect(replayer.queue.backlog().entries).toBe(0);
   });
 
+  it('a hand-off arriving while the heal has the queue closed for reopening waits for it', async () => {
+    await replayer.write(Buffer.from('a'));
+    await failQueueOnce();
+    // The hand-off arrives in the middle of the reopen, as its recovery opens the segment.
+    let during: Promise<void> | null = null;
+    fs.fault = (op, file) => {
+      if (op === 'open' && file.endsWith('.seg') && !during) {
+        expect(replayer.queue.isOpen()).toBe(false);
+        during = replayer.write(Buffer.from('b'));
+      }
+      return undefined;
+    };
+    expect(await replayer.heal()).toBe(true);
+    expect(during).not.toBeNull();
+    await expect(during).resolves.toBeUndefined();
+    await replayer.drain();
+    expect(node.lines().filter((l) => l !== 'lost?')).toEqual(['a', 'b']);
+  });
+
   it('backs off reopening while the cause persists, logging the failure once, then heals', async () => {
     await replayer.write(Buffer.from('a'));
     await failQueueOnce();

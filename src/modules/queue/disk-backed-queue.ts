@@ -40,6 +40,8 @@ export class DiskBackedQueue {
 
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
   private opening: Promise<void> | null = null;
+  /** reopen() under way: appends made meanwhile wait for it (see append). */
+  private reopening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private lock: LockFile | null = null;
   private headPosition: HeadPosition | null = null;
@@ -145,15 +147,20 @@ export class DiskBackedQueue {
    * 'interval' mode may not have reached the position file yet): entries already delivered are
    * not delivered again. Rejects, and stays closed, while the cause persists.
    */
-  async reopen(): Promise<void> {
+  reopen(): Promise<void> {
+    if (this.reopening) return this.reopening;
     const kept = this.state === 'open' ? copyHead(this.ledger.head) : null;
-    await this.close().catch(() => undefined);
-    this.keptHead = kept;
-    try {
-      await this.open();
-    } finally {
-      this.keptHead = null;
-    }
+    this.reopening = (async () => {
+      await this.close().catch(() => undefined);
+      this.keptHead = kept;
+      try {
+        await this.open();
+      } finally {
+        this.keptHead = null;
+        this.reopening = null;
+      }
+    })();
+    return this.reopening;
   }
 
   /**
@@ -218,6 +225,8 @@ export class DiskBackedQueue {
   }
 
   append(payload: Uint8Array): Promise<void> {
+    // Closed only for a reopen (a heal): wait for it, in order, and fail with its error if it fails.
+    if (this.reopening) return this.reopening.then(() => this.append(payload));
     try {
       this.assertOpen();
       return this.writer.append(payload);

@@ -7,9 +7,9 @@ export interface SegmentRange {
 /**
  * The ids missing between the segment files present (ascending). Segments are numbered without
  * gaps and only ever unlinked from the front, in order, so a hole in the middle is a file that
- * was deleted or lost. `sealedLast`: the last file present carries a seal, so a successor was
- * created right after it (only a crash between the seal's write and the next file's creation
- * leaves none, and that file held nothing yet): its absence is a missing tail.
+ * was deleted or lost. `sealedLast`: the last file present carries a seal, so a successor
+ * exists or existed (a roll creates the successor's file, its directory entry synced, before it
+ * writes the seal; a roll that cannot create it writes no seal): its absence is a missing tail.
  */
 export function missingSegments(ids: readonly number[], sealedLast: boolean): SegmentRange[] {
   const out: SegmentRange[] = [];

@@ -412,25 +412,51 @@ export class TailWriter {
     }
   }
 
+  /**
+   * Seals `from` and makes `to` the tail. The successor's file is created (and its directory
+   * entry synced) BEFORE the seal is written: a sealed segment is then always followed by a file,
+   * so recovery can keep reading a sealed last segment with no successor as a deleted (lost)
+   * tail. In the other order a create failing for want of descriptors or space left exactly that
+   * state and a false "entries are lost" alarm at the next open. A failed create or directory
+   * sync fails the queue before any seal (the reopen finds `from` unsealed, alone or before an
+   * empty successor, which recovery seals like any segment a crash left unsealed after a roll);
+   * a failed seal write undoes the roll (successor unlinked, `from` stays the tail).
+   */
   private async roll(from: Segment, to: Segment): Promise<void> {
     if (this.failure) return;
     const { fs, fsync } = this.config;
+    const fh = this.tailFh;
+    if (!fh) {
+      this.fail(new QueueNotOpenError(this.config.dir));
+      return;
+    }
+    const nextPath = this.config.segmentPath(to.id);
+    let next: QueueFileHandle;
     try {
-      const fh = this.tailFh;
-      if (!fh) throw new QueueNotOpenError(this.config.dir);
+      next = await fs.open(nextPath, 'wx');
+    } catch (err) {
+      // No seal written: the reopen finds `from` still the unsealed tail.
+      this.fail(err);
+      return;
+    }
+    try {
+      if (fsync !== 'never') await syncDir(fs, this.config.dir);
       const seal = encodeSeal(from.id, from.size, from, this.config.now());
       try {
         await writeAll(fh, [seal], from.size);
       } catch (err) {
         // A full disk meets the seal as often as an entry: treat it like a failed append.
         await fh.truncate(from.size);
+        await next.close();
+        await fs.unlink(nextPath);
         this.abortRoll(from, err);
         return;
       }
-      from.size += seal.length;
+      from.size += SEAL_SIZE;
       from.sealed = true;
-      this.ledger.usage += seal.length;
-      this.tailFh = null;
+      this.ledger.usage += SEAL_SIZE;
+      this.tailFh = next;
+      to.created = true;
       if (fsync === 'interval') {
         // Durable by the next tick, like the tail, not now: a 10 MiB flush per roll would stall
         // the appends behind it. The handle stays open until the tick has synced it.
@@ -445,10 +471,8 @@ export class TailWriter {
           await fh.close();
         }
       }
-      this.tailFh = await fs.open(this.config.segmentPath(to.id), 'wx');
-      if (fsync !== 'never') await syncDir(fs, this.config.dir);
-      to.created = true;
     } catch (err) {
+      if (this.tailFh !== next) await next.close().catch(() => undefined);
       this.fail(err);
       return;
     }
