@@ -69,10 +69,7 @@ describe('ReplayModule', () => {
     class HostMetricsModule {}
     const config = testConfig(dataDir, [{ id: 'n1', url: sink.url }]);
     const ref = await Test.createTestingModule({
-      imports: [
-        HostMetricsModule,
-        ReplayModule.forRoot({ config }),
-      ],
+      imports: [HostMetricsModule, ReplayModule.forRoot({ config })],
     }).compile();
     await ref.init();
     await ref.get(HandoffService).enqueue('n1', Buffer.from('b v=1'));
