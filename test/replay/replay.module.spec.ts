@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { HANDOFF_CONFIG } from '../../src/config/handoff-config.constants';
 import { HandoffService, PURGE_CRON_NAME } from '../../src/modules/replay/handoff.service';
 import { REPLAY_METRICS } from '../../src/modules/replay/replay-metrics.interface';
 import { ReplayModule } from '../../src/modules/replay/replay.module';
@@ -60,7 +59,7 @@ describe('ReplayModule', () => {
     await ref.close();
   });
 
-  it('takes HANDOFF_CONFIG from a provider and REPLAY_METRICS from a global module', async () => {
+  it('takes REPLAY_METRICS from a global module when given none', async () => {
     const metrics = new RecordingMetrics();
     @Global()
     @Module({
@@ -70,12 +69,7 @@ describe('ReplayModule', () => {
     class HostMetricsModule {}
     const config = testConfig(dataDir, [{ id: 'n1', url: sink.url }]);
     const ref = await Test.createTestingModule({
-      imports: [
-        HostMetricsModule,
-        ReplayModule.forRoot({
-          providers: [{ provide: HANDOFF_CONFIG, useFactory: () => config }],
-        }),
-      ],
+      imports: [HostMetricsModule, ReplayModule.forRoot({ config })],
     }).compile();
     await ref.init();
     await ref.get(HandoffService).enqueue('n1', Buffer.from('b v=1'));

@@ -1,5 +1,5 @@
 /**
- * Tokens the handoff core exports to the whole application. They are private (not in
+ * Tokens the composed ReplayModule exports to the whole application. They are private (not in
  * `src/index.ts`): the host injects `HandoffService`, `HandoffWriter` and `HANDOFF_CONFIG`,
  * which the public module aliases to these, so `isGlobal: false` can keep the public tokens
  * local while `registerQueue` still finds the one service that owns the queues.

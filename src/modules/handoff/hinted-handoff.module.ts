@@ -1,16 +1,15 @@
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
-import { HandoffHealthIndicator } from '../health/handoff.health';
 import { HandoffService } from '../replay/handoff.service';
 import { HandoffExceptionFilter } from './handoff-exception.filter';
 import { HandoffWriter } from './handoff-writer';
-import { HintedHandoffCoreModule, type CoreSettingsSource } from './hinted-handoff-core.module';
 import {
-  HANDOFF_CORE_CONFIG,
-  HANDOFF_CORE_SERVICE,
-  HANDOFF_CORE_WRITER,
-} from './hinted-handoff.constants';
+  composedHealthModule,
+  composedQueueModule,
+  composedReplayModule,
+  publicAliases,
+  type CoreSettingsSource,
+} from './replay-composition';
 import type {
   HintedHandoffModuleAsyncOptions,
   HintedHandoffModuleExtras,
@@ -22,9 +21,12 @@ import type {
  * Hinted handoff for an existing NestJS app. `forRoot()` once (settings from `HH_*` variables
  * and/or options), then inject `HandoffService` / `HandoffWriter`, use `HandoffHealthIndicator`
  * in the app's health controller, and `QueueModule.registerQueue(...ids)` where a module wants
- * a node's queue by `@InjectHandoffQueue(id)`. The library never calls ConfigModule.forRoot,
- * PrometheusModule.register or ScheduleModule.forRoot: when the host has ScheduleModule, the
- * `handoff:*` jobs are in its SchedulerRegistry; without it they run on a private one.
+ * a node's queue by `@InjectHandoffQueue(id)`. It composes the rooms and re-exports them:
+ * ReplayModule (HandoffService, the retry and purge jobs), HandoffHealthModule (the indicator),
+ * QueueModule (the per-node queues `registerQueue` injects). The library never calls
+ * ConfigModule.forRoot, PrometheusModule.register or ScheduleModule.forRoot: when the host has
+ * ScheduleModule, the `handoff:*` jobs are in its SchedulerRegistry; without it they run on a
+ * private one.
  */
 @Module({})
 export class HintedHandoffModule {
@@ -32,11 +34,7 @@ export class HintedHandoffModule {
     const { client, metrics, isGlobal, ...settings } = options;
     return HintedHandoffModule.root(
       { settings: settings as HintedHandoffSettings },
-      {
-        client,
-        metrics,
-        isGlobal,
-      },
+      { client, metrics, isGlobal },
     );
   }
 
@@ -49,25 +47,19 @@ export class HintedHandoffModule {
     source: CoreSettingsSource,
     extras: HintedHandoffModuleExtras,
   ): DynamicModule {
-    const aliases: Provider[] = [
-      { provide: HandoffService, useExisting: HANDOFF_CORE_SERVICE },
-      { provide: HANDOFF_CONFIG, useExisting: HANDOFF_CORE_CONFIG },
-      { provide: HandoffWriter, useExisting: HANDOFF_CORE_WRITER },
+    const rooms = [
+      composedReplayModule(source, extras),
+      composedHealthModule(),
+      composedQueueModule(),
     ];
     return {
       module: HintedHandoffModule,
       global: extras.isGlobal ?? true,
-      imports: [HintedHandoffCoreModule.create(source, extras), TerminusModule],
+      imports: rooms,
       // The filter is a provider too, so `app.useGlobalFilters(app.get(HandoffExceptionFilter))`
       // works as well as an APP_FILTER binding.
-      providers: [...aliases, HandoffHealthIndicator, HandoffExceptionFilter],
-      exports: [
-        HandoffService,
-        HANDOFF_CONFIG,
-        HandoffWriter,
-        HandoffHealthIndicator,
-        HandoffExceptionFilter,
-      ],
+      providers: [...publicAliases, HandoffExceptionFilter],
+      exports: [...rooms, HandoffService, HANDOFF_CONFIG, HandoffWriter, HandoffExceptionFilter],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { type DynamicModule, type FactoryProvider, Module, type Provider } from '@nestjs/common';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import type { DiskBackedQueue } from './disk-backed-queue';
@@ -12,7 +12,8 @@ import { getHandoffQueueToken, QUEUE_MODULE_OPTIONS } from './queue.constants';
 /**
  * Per-node DiskBackedQueues for Nest. `registerQueue(...nodeIds)` wherever a module wants queues
  * injected by `@InjectHandoffQueue(nodeId)`: with `HintedHandoffModule` in the app they are the
- * queues HandoffService replays from. Without it, call one `forRoot*()` once (it is global: the
+ * queues HandoffService replays from (HintedHandoffModule composes `forQueueSource`). Without
+ * it, call one `forRoot*()` once (it is global: the
  * registry is then injectable everywhere as HandoffQueueRegistry or QueueRegistry). Every queue
  * is closed on application shutdown.
  */
@@ -61,6 +62,18 @@ export class QueueModule {
       inject: [HANDOFF_QUEUE_SOURCE],
     }));
     return { module: QueueModule, providers, exports: providers };
+  }
+
+  /**
+   * Queues owned by another provider, which `registerQueue` then injects: HintedHandoffModule
+   * builds this with HandoffService's queues (a directory has one owner). Global, like
+   * `forRoot*()`; give one or the other in an app.
+   */
+  static forQueueSource(
+    source: Omit<FactoryProvider<HandoffQueueSource | Promise<HandoffQueueSource>>, 'provide'>,
+  ): DynamicModule {
+    const provider: Provider = { provide: HANDOFF_QUEUE_SOURCE, ...source };
+    return { module: QueueModule, global: true, providers: [provider], exports: [provider] };
   }
 
   private static root(

@@ -1,24 +1,29 @@
-import { DynamicModule, Module, type ModuleMetadata, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+  Optional,
+  type Provider,
+} from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
+import { HANDOFF_CLIENT_REF } from '../handoff/hinted-handoff.constants';
+import type { NodeClientRef } from '../handoff/node-client.providers';
 import { HandoffService } from './handoff.service';
 import { NODE_CLIENT, type NodeClient } from './node-client.interface';
 import { REPLAY_METRICS, type ReplayMetrics } from './replay-metrics.interface';
 
 export interface ReplayModuleOptions {
-  /** The resolved config; leave out when `providers` supply HANDOFF_CONFIG (e.g. a factory). */
-  config?: HandoffConfig;
+  /** The resolved config (HintedHandoffModule resolves it from options and HH_* variables). */
+  config: HandoffConfig;
   /** Transport to the nodes; default an HttpNodeClient (lines format) over `config.nodes`. */
   client?: NodeClient;
   /**
    * Metrics sink; when left out, a REPLAY_METRICS provider visible globally is used, else none.
    */
   metrics?: ReplayMetrics;
-  /** Modules the extra providers need (e.g. ConfigModule for a HANDOFF_CONFIG factory). */
-  imports?: ModuleMetadata['imports'];
-  /** Extra providers, e.g. `{ provide: HANDOFF_CONFIG, useFactory, inject }`. */
-  providers?: Provider[];
   /**
    * Import `ScheduleModule.forRoot()` (default true). Pass false when the host app already
    * imports it: with Nest 11's by-reference module ids, every `ScheduleModule.forRoot()` call
@@ -39,23 +44,33 @@ function scheduleModule(): DynamicModule {
 }
 
 /**
- * Provides HandoffService: per-node queues, their replay timers (SchedulerRegistry timeouts
- * `handoff:replay:<node>`) and the age-purge cron job (`handoff:purge`).
+ * Owns HandoffService: per-node queues, their replay timers (SchedulerRegistry timeouts
+ * `handoff:replay:<node>`) and the age-purge cron job (`handoff:purge`). `forRoot` is the
+ * standalone wiring; HintedHandoffModule builds this same module, global, from its own options
+ * (see replay-composition.ts in the handoff module), so the service closes its queues among the
+ * last shutdown hooks.
  */
 @Module({})
-export class ReplayModule {
+export class ReplayModule implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(HANDOFF_CLIENT_REF) private readonly clientRef?: NodeClientRef) {}
+
+  /**
+   * Nest calls the module class's hook after its providers' hooks: a node client the module
+   * made (HintedHandoffModule's wiring) is closed once HandoffService has let its sends finish
+   * and closed the queues.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.clientRef?.owned) await this.clientRef.client.close?.();
+  }
+
   static forRoot(options: ReplayModuleOptions): DynamicModule {
-    const providers: Provider[] = [...(options.providers ?? [])];
-    if (options.config) providers.push({ provide: HANDOFF_CONFIG, useValue: options.config });
+    const providers: Provider[] = [{ provide: HANDOFF_CONFIG, useValue: options.config }];
     if (options.client) providers.push({ provide: NODE_CLIENT, useValue: options.client });
     if (options.metrics) providers.push({ provide: REPLAY_METRICS, useValue: options.metrics });
     providers.push(HandoffService);
     return {
       module: ReplayModule,
-      imports: [
-        ...(options.schedule === false ? [] : [scheduleModule()]),
-        ...(options.imports ?? []),
-      ],
+      imports: options.schedule === false ? [] : [scheduleModule()],
       providers,
       exports: [HandoffService],
     };
