@@ -7,12 +7,11 @@
  * Every started process is tracked and SIGKILLed after the test file (jest `afterAll`) and on
  * process exit, so a failing test never leaves an influxd running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { promises as fs, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ChildServer } from './child-server';
 import { freePorts } from './free-ports';
 
 export interface StartInfluxdOptions {
@@ -66,15 +65,10 @@ export interface InfluxNode {
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const PING_EVERY_MS = 50;
-const OUTPUT_TAIL_BYTES = 8 * 1024;
-
-/** Every influxd process this module started that has not exited yet. */
-const live = new Set<ChildProcess>();
 /** Every node whose temp dir has not been removed by `cleanup()`. */
 const uncleaned = new Set<InfluxNode>();
 
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
   for (const node of uncleaned) rmSync(node.dir, { recursive: true, force: true });
 });
 // Jest gives each test file a sandboxed `process` whose exit may never fire for this module;
@@ -82,9 +76,6 @@ process.once('exit', () => {
 if (typeof afterAll === 'function') {
   afterAll(async () => {
     await Promise.all([...uncleaned].map((node) => node.cleanup()));
-    const exits = [...live].map((child) => once(child, 'close'));
-    for (const child of live) child.kill('SIGKILL');
-    await Promise.all(exits);
   });
 }
 
@@ -157,9 +148,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 
 class InfluxdProcess implements InfluxNode {
   readonly url: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = '';
+  private readonly process: ChildServer;
 
   constructor(
     readonly dir: string,
@@ -169,48 +158,25 @@ class InfluxdProcess implements InfluxNode {
     private readonly startTimeoutMs: number,
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    this.process = new ChildServer(`influxd (${binary}, port ${port}, dir ${dir})`);
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.process.running;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   async start(): Promise<void> {
-    if (this.child) throw new Error(`influxd on port ${this.port} is already running`);
-    this.output = '';
     // INFLUXDB_* variables override the config file in influxd: never inherit them.
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => !key.startsWith('INFLUXDB_')),
     );
-    const child = spawn(this.binary, ['run', '-config', this.configPath], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    live.add(child);
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    let spawnError: Error | undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('error', (err) => {
-        spawnError = err;
-      });
-      // 'close' (not 'exit') so the output pipes are drained before anyone reads the tail.
-      child.once('close', () => {
-        live.delete(child);
-        if (this.child === child) this.child = undefined;
-        resolve();
-      });
-    });
+    this.process.spawn(this.binary, ['run', '-config', this.configPath], env);
     try {
-      await this.waitForPing(() => spawnError);
+      await this.waitForPing();
     } catch (err) {
       await this.kill();
       throw err;
@@ -218,15 +184,12 @@ class InfluxdProcess implements InfluxNode {
   }
 
   /** Polls `/ping` until 204, the process exits, or the deadline passes. */
-  private async waitForPing(spawnError: () => Error | undefined): Promise<void> {
+  private async waitForPing(): Promise<void> {
     const deadline = Date.now() + this.startTimeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
     let lastProblem = 'no answer yet';
     for (;;) {
-      const failure = spawnError();
-      if (failure) throw this.startError(`could not be spawned (${failure.message})`);
-      if (exited) throw this.startError('exited before answering /ping');
+      const failed = this.process.problem('answering /ping');
+      if (failed) throw this.process.error(failed);
       try {
         const res = await request('GET', `${this.url}/ping`, undefined, 1000);
         if (res.status !== 204) {
@@ -235,14 +198,14 @@ class InfluxdProcess implements InfluxNode {
           // Another process may hold the port (this one then fails to bind and exits): only our
           // own pid answering counts as started.
           const pid = await this.serverPid();
-          if (pid === this.child?.pid) return;
+          if (pid === this.process.pid) return;
           lastProblem = `port ${this.port} is answered by another influxd (pid ${pid})`;
         }
       } catch (err) {
         lastProblem = (err as Error).message;
       }
       if (Date.now() > deadline) {
-        throw this.startError(
+        throw this.process.error(
           `did not answer /ping within ${this.startTimeoutMs} ms (${lastProblem})`,
         );
       }
@@ -257,21 +220,12 @@ class InfluxdProcess implements InfluxNode {
     return series?.values?.[0]?.[series.columns.indexOf('PID')];
   }
 
-  private startError(what: string): Error {
-    const tail = this.output.trim() || '(no output)';
-    return new Error(
-      `influxd (${this.binary}, port ${this.port}, dir ${this.dir}) ${what}; output tail:\n${tail}`,
-    );
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
-  async stop(): Promise<void> {
-    this.child?.kill('SIGTERM');
-    await this.exited;
-  }
-
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.process.kill();
   }
 
   async query(q: string, db?: string): Promise<InfluxQueryResult[]> {

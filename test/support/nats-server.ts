@@ -7,12 +7,11 @@
  * Every started process is SIGKILLed after the test file (jest `afterAll`) and on process exit,
  * and every temp dir removed, so a failing test never leaves a server running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { promises as fs, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ChildServer } from './child-server';
 import { freePorts } from './free-ports';
 
 export interface NatsServer {
@@ -48,27 +47,23 @@ export interface StartNatsOptions {
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const POLL_EVERY_MS = 50;
-const OUTPUT_TAIL_BYTES = 8 * 1024;
 const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
-const live = new Set<ChildProcess>();
+/** Every server started here, and every temp dir not yet removed by a cleanup. */
+const servers = new Set<NatsServerProcess>();
 const dirs = new Set<string>();
 
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 if (typeof afterAll === 'function') {
   afterAll(async () => {
-    const exits = [...live].map((child) => once(child, 'close'));
-    for (const child of live) child.kill('SIGKILL');
-    await Promise.all(exits);
+    await Promise.all([...servers].map((server) => server.kill()));
     await Promise.all([...dirs].map((dir) => fs.rm(dir, { recursive: true, force: true })));
     dirs.clear();
   });
 }
 
-/** One server with JetStream, its store in a fresh temp dir. */
 export async function startNatsServer(options: StartNatsOptions = {}): Promise<NatsServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hh-nats-'));
   dirs.add(dir);
@@ -118,9 +113,7 @@ export async function startNatsCluster(
 
 class NatsServerProcess implements NatsServer {
   readonly url: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private output = '';
+  private readonly process: ChildServer;
 
   constructor(
     readonly name: string,
@@ -130,14 +123,16 @@ class NatsServerProcess implements NatsServer {
     private readonly options: StartNatsOptions,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
+    this.process = new ChildServer(`nats-server ${name} (port ${port}, dir ${dir})`);
+    servers.add(this);
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.process.running;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   private get configPath(): string {
@@ -156,32 +151,12 @@ class NatsServerProcess implements NatsServer {
   }
 
   async start(): Promise<void> {
-    if (this.child) throw new Error(`nats-server ${this.name} is already running`);
-    this.output = '';
-    const child = spawn(BINARY, ['-c', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    live.add(child);
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    let spawnError: Error | undefined;
-    let exited = false;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('error', (err) => (spawnError = err));
-      child.once('close', () => {
-        live.delete(child);
-        exited = true;
-        if (this.child === child) this.child = undefined;
-        resolve();
-      });
-    });
+    this.process.spawn(BINARY, ['-c', this.configPath]);
     const deadline = Date.now() + (this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
     let problem = 'no answer yet';
     for (;;) {
-      if (spawnError) return this.fail(`could not be spawned (${spawnError.message})`);
-      if (exited) return this.fail('exited before it was healthy');
+      const failed = this.process.problem('it was healthy');
+      if (failed) return this.fail(failed);
       try {
         const status = await httpGet(`http://127.0.0.1:${this.httpPort}/healthz`);
         if (status === 200) return;
@@ -196,20 +171,15 @@ class NatsServerProcess implements NatsServer {
 
   private async fail(what: string): Promise<never> {
     await this.kill();
-    throw new Error(
-      `nats-server ${this.name} (port ${this.port}, dir ${this.dir}) ${what}; output tail:\n` +
-        (this.output.trim() || '(no output)'),
-    );
+    throw this.process.error(what);
   }
 
-  async stop(): Promise<void> {
-    this.child?.kill('SIGTERM');
-    await this.exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.process.kill();
   }
 }
 
