@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
+import { pointBatch, until } from '../support/until';
 
 /**
  * A real descriptor limit: the built relay runs under `ulimit -n`, idle client connections take
@@ -24,23 +25,6 @@ function canLowerOpenFiles(): boolean {
     return out.trim() === String(MAX_OPEN_FILES);
   } catch {
     return false;
-  }
-}
-
-/** `count` points with v = first..first+count-1 and distinct timestamps. */
-function batch(first: number, count: number): string {
-  const lines: string[] = [];
-  for (let v = first; v < first + count; v += 1)
-    lines.push(`m,src=fds v=${v}i ${1_600_000_000_000 + v}`);
-  return lines.join('\n');
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -156,7 +140,7 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     const pid = relay.child.pid!;
     const port = Number(new URL(relay.url).port);
     const write = (first: number, count: number) =>
-      call(agent, `${relay!.url}/write?db=fds`, 'POST', batch(first, count));
+      call(agent, `${relay!.url}/write?db=fds`, 'POST', pointBatch('fds', first, count));
     const metrics = async () => (await call(agent, `${relay!.url}/metrics`)).text;
 
     await b.stop();

@@ -5,28 +5,12 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
+import { pointBatch, until } from '../support/until';
 
 /**
  * Real faults on a real file system: a small tmpfs mounted for the test (root only), a relay
  * process writing its queues there, real influxd nodes behind it.
  */
-
-/** `count` points of measurement `m` with v = first..first+count-1 and distinct timestamps. */
-function batch(first: number, count: number): string {
-  const lines: string[] = [];
-  for (let v = first; v < first + count; v += 1)
-    lines.push(`m,src=faults v=${v}i ${1_600_000_000_000 + v}`);
-  return lines.join('\n');
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function backlogEntries(relay: RelayProcess, node: string): Promise<number> {
   const res = await request(relay.url).get(`/hh/nodes/${node}`).expect(200);
@@ -147,7 +131,7 @@ describe('faults heal by themselves (tmpfs, real relay, real influxd)', () => {
     let sent = 0;
     let refused = false;
     for (let i = 0; i < 100 && !refused; i++) {
-      const res = await write('inodes', batch(sent, per));
+      const res = await write('inodes', pointBatch('faults', sent, per));
       if (res.status === 503) refused = true;
       else {
         expect(res.status).toBe(204);
@@ -161,11 +145,12 @@ describe('faults heal by themselves (tmpfs, real relay, real influxd)', () => {
     await b.start();
     // The refused batch is retried as a client would, until the relay takes it (no restart).
     const healed = await until(
-      async () => (await write('inodes', batch(sent, per))).status === 204,
+      async () => (await write('inodes', pointBatch('faults', sent, per))).status === 204,
     );
     expect(healed).toBe(true);
     sent += per;
-    for (let i = 0; i < 3; i++, sent += per) await write('inodes', batch(sent, per)).expect(204);
+    for (let i = 0; i < 3; i++, sent += per)
+      await write('inodes', pointBatch('faults', sent, per)).expect(204);
     expect(await until(async () => (await backlogEntries(relay!, 'b')) === 0)).toBe(true);
     expect(await b.count('inodes', 'm', 'v')).toBe(sent);
     expect(await a.count('inodes', 'm', 'v')).toBe(sent);
@@ -191,7 +176,8 @@ describe('faults heal by themselves (tmpfs, real relay, real influxd)', () => {
     await b.stop();
     const per = 200;
     const batches = 10;
-    for (let i = 0; i < batches; i++) await write('full', batch(i * per, per)).expect(204);
+    for (let i = 0; i < batches; i++)
+      await write('full', pointBatch('faults', i * per, per)).expect(204);
     expect(await backlogEntries(relay, 'b')).toBe(batches);
     expect(await relay.stop()).toBe(0);
     relay = undefined;
