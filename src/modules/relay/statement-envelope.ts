@@ -1,5 +1,10 @@
 import { BadEnvelopeError } from './errors';
-import { decodeEnvelope, ENVELOPE_VERSION, type WriteEnvelope } from './write-envelope';
+import {
+  decodeEnvelope,
+  encodeTargetNames,
+  ENVELOPE_VERSION,
+  type WriteEnvelope,
+} from './write-envelope';
 
 /**
  * The relay's on-disk form of one handed-off state-changing query (`CREATE DATABASE`, `DROP …`,
@@ -19,7 +24,6 @@ import { decodeEnvelope, ENVELOPE_VERSION, type WriteEnvelope } from './write-en
  * bound-parameter JSON, empty when none.
  */
 export const STATEMENT_ENVELOPE_KIND = 2;
-const MAX_NAME_BYTES = 0xffff;
 
 export interface StatementEnvelope {
   /** The whole query as the client sent it (one or several statements). */
@@ -30,16 +34,10 @@ export interface StatementEnvelope {
 }
 
 export function encodeStatementEnvelope(envelope: StatementEnvelope): Buffer {
-  const db = Buffer.from(envelope.db, 'utf8');
-  const rp = Buffer.from(envelope.rp, 'utf8');
   const params = Buffer.from(envelope.params, 'utf8');
   const q = Buffer.from(envelope.q, 'utf8');
   if (q.length === 0) throw new BadEnvelopeError('statement envelope needs a query');
-  if (db.length > MAX_NAME_BYTES || rp.length > MAX_NAME_BYTES) {
-    throw new BadEnvelopeError(
-      `database or retention policy name longer than ${MAX_NAME_BYTES} bytes`,
-    );
-  }
+  const { db, rp } = encodeTargetNames(envelope.db, envelope.rp);
   const header = Buffer.allocUnsafe(1 + 2 + db.length + 2 + rp.length + 4);
   let at = header.writeUInt8(STATEMENT_ENVELOPE_KIND, 0);
   at = header.writeUInt16BE(db.length, at);

@@ -29,15 +29,23 @@ export interface WriteEnvelope extends WriteTarget {
   body: Buffer;
 }
 
-export function encodeEnvelope(envelope: WriteEnvelope): Buffer {
-  const db = Buffer.from(envelope.db, 'utf8');
-  const rp = Buffer.from(envelope.rp, 'utf8');
-  if (db.length === 0) throw new BadEnvelopeError('envelope needs a database name');
-  if (db.length > MAX_NAME_BYTES || rp.length > MAX_NAME_BYTES) {
+/**
+ * The database and retention policy names as UTF-8, each stored behind a u16 length (write and
+ * statement envelopes alike): refused when one does not fit.
+ */
+export function encodeTargetNames(db: string, rp: string): { db: Buffer; rp: Buffer } {
+  const names = { db: Buffer.from(db, 'utf8'), rp: Buffer.from(rp, 'utf8') };
+  if (names.db.length > MAX_NAME_BYTES || names.rp.length > MAX_NAME_BYTES) {
     throw new BadEnvelopeError(
       `database or retention policy name longer than ${MAX_NAME_BYTES} bytes`,
     );
   }
+  return names;
+}
+
+export function encodeEnvelope(envelope: WriteEnvelope): Buffer {
+  if (envelope.db.length === 0) throw new BadEnvelopeError('envelope needs a database name');
+  const { db, rp } = encodeTargetNames(envelope.db, envelope.rp);
   const precision = PRECISION_CODES.indexOf(envelope.precision);
   if (precision < 0)
     throw new BadEnvelopeError(`unknown precision ${JSON.stringify(envelope.precision)}`);
