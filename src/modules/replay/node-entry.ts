@@ -1,5 +1,4 @@
 import type { DiskBackedQueue } from '../queue/disk-backed-queue';
-import type { Backoff } from './backoff';
 import type { NodeClient } from './node-client.interface';
 import type { WriteReplayer } from './write-replayer';
 
@@ -10,6 +9,8 @@ export interface NodeEntry {
   configured: boolean;
   /** Where this node's batches go; undefined for an inactive node nobody can reach. */
   client?: NodeClient;
+  /** The node's hand-off queue; its replayer reads and advances it, everyone else only looks. */
+  queue: DiskBackedQueue;
   replayer: WriteReplayer;
   paused: boolean;
   /** A scheduled replay run is in progress (its timer already fired). */
@@ -22,16 +23,8 @@ export interface NodeEntry {
   recordPending?: boolean;
 }
 
-/**
- * The one place the hand-off service reaches into a node's replayer for its queue and back-off:
- * everything else asks the helpers below.
- */
 export function queueOf(entry: NodeEntry): DiskBackedQueue {
-  return entry.replayer.queue;
-}
-
-export function backoffOf(entry: NodeEntry): Backoff {
-  return entry.replayer.backoff;
+  return entry.queue;
 }
 
 /** The node's queue holds entries. Throws QueueNotOpenError while it is closed (a failed reopen). */
