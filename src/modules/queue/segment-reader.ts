@@ -5,7 +5,7 @@ import {
   decodeSealPayload,
   HEADER_SIZE,
   KIND_SEAL,
-  RECORD_MAGIC,
+  newHeader,
   type RecordHeader,
   type SegmentSummary,
 } from './segment-format';
@@ -94,19 +94,24 @@ export class SegmentReader {
   private winStart = 0;
   private spare: Buffer | null = null;
   private ahead: ReadAhead | null = null;
-  /** Changes whenever the window's bytes change, so `verifiedAt` is only trusted in its window. */
+  /** Changes whenever the window's bytes change, so the verified group is only trusted in its window. */
   private gen = 0;
-  private verifiedAt = -1;
+  /** The last record group whose checksum matched: [verifiedFrom, verifiedTo) of window `verifiedGen`. */
+  private verifiedFrom = -1;
+  private verifiedTo = -1;
   private verifiedGen = -1;
+  /** Headers of a group being verified (not `header`, which holds the record asked for). */
+  private readonly groupHeader: RecordHeader = newHeader();
 
   /** Filled by tryRecord()/next(). */
-  readonly header: RecordHeader = { kind: 0, length: 0, appendedAt: 0, crc: 0 };
+  readonly header: RecordHeader = newHeader();
   summary: SegmentSummary | null = null;
   next = 0;
   reason = '';
   resynced = false;
   private payloadAt = 0;
-  /** Bytes tryRecord() needed in the window when it answered NeedRead. */
+  /** What tryRecord() needed in the window when it answered NeedRead: `needed` bytes from `needAt`. */
+  private needAt = 0;
   private needed = 0;
 
   constructor(
@@ -120,29 +125,30 @@ export class SegmentReader {
 
   /**
    * The record at `offset`, parsed in the window without I/O; NeedRead when it is not in the
-   * window whole. A record that passed its checksum in this window is not checksummed again (a
-   * peek stops on the entry past its budget, and the next peek or advance starts there).
+   * window whole (with its group, when that still needs its checksum). The group of the record
+   * last checked is remembered with the window: its other records, and a record parsed again (a
+   * peek stops on the entry past its budget, and the next peek or advance starts there), are
+   * not checksummed again.
    */
   tryRecord(offset: number, limit: number): RecordStatus {
     if (offset >= limit) return RecordStatus.End;
     if (limit - offset < HEADER_SIZE) return this.invalid('truncated header');
     const at = offset - this.winStart + this.winFrom;
     if (offset < this.winStart || at + HEADER_SIZE > this.winEnd) {
-      this.needed = HEADER_SIZE;
-      return RecordStatus.NeedRead;
+      return this.needRead(offset, HEADER_SIZE);
     }
     const h = decodeHeaderInto(this.win, at, this.header);
     if (typeof h === 'string') return this.invalid(h);
     const size = HEADER_SIZE + h.length;
     if (offset + size > limit) return this.invalid('record runs past the end');
-    if (at + size > this.winEnd) {
-      this.needed = size;
-      return RecordStatus.NeedRead;
-    }
-    if (offset !== this.verifiedAt || this.gen !== this.verifiedGen) {
-      if (!checksumMatches(this.win, at, h)) return this.invalid('checksum mismatch');
-      this.verifiedAt = offset;
-      this.verifiedGen = this.gen;
+    if (at + size > this.winEnd) return this.needRead(offset, size);
+    const trusted =
+      this.gen === this.verifiedGen &&
+      offset + size <= this.verifiedTo &&
+      offset - h.back === this.verifiedFrom;
+    if (!trusted) {
+      const status = this.verifyGroup(offset - h.back, offset, limit);
+      if (status !== null) return status;
     }
     this.next = offset + size;
     this.payloadAt = at + HEADER_SIZE;
@@ -152,6 +158,55 @@ export class SegmentReader {
       return RecordStatus.Seal;
     }
     return RecordStatus.Entry;
+  }
+
+  /**
+   * Checks the group led by the record at `leader`, which must hold a record starting at
+   * `offset`: walks its headers, then one crc32 over the whole group. Null when it holds, else
+   * NeedRead (the group is not in the window whole) or Invalid.
+   */
+  private verifyGroup(leader: number, offset: number, limit: number): RecordStatus | null {
+    if (leader < this.winStart) return this.needRead(leader, offset + HEADER_SIZE - leader);
+    const g = this.groupHeader;
+    const base = this.winFrom - this.winStart;
+    let crc = 0;
+    let count = 1;
+    let found = false;
+    let p = leader;
+    for (let i = 0; i < count; i++) {
+      if (p + HEADER_SIZE > limit) return this.invalid('record runs past the end');
+      if (p + HEADER_SIZE + base > this.winEnd)
+        return this.needRead(leader, p + HEADER_SIZE - leader);
+      const h = decodeHeaderInto(this.win, p + base, g);
+      if (typeof h === 'string') return this.invalid(h);
+      if (i === 0) {
+        if (h.count === 0) return this.invalid('follower without its group');
+        count = h.count;
+        crc = h.crc;
+      } else if (h.count !== 0 || h.back !== p - leader) {
+        return this.invalid('broken record group');
+      }
+      if (p === offset) found = true;
+      const end = p + HEADER_SIZE + h.length;
+      if (end > limit) return this.invalid('record runs past the end');
+      if (end + base > this.winEnd) return this.needRead(leader, end - leader);
+      p = end;
+    }
+    if (!found) return this.invalid('not a record boundary');
+    g.crc = crc;
+    if (!checksumMatches(this.win, leader + base, g, p + base)) {
+      return this.invalid('checksum mismatch');
+    }
+    this.verifiedFrom = leader;
+    this.verifiedTo = p;
+    this.verifiedGen = this.gen;
+    return null;
+  }
+
+  private needRead(at: number, bytes: number): RecordStatus {
+    this.needAt = at;
+    this.needed = bytes;
+    return RecordStatus.NeedRead;
   }
 
   /** tryRecord() with reads as needed; damage is resynced past and answered as Corrupt. */
@@ -260,15 +315,18 @@ export class SegmentReader {
 
   /**
    * tryRecord() after as many reads as it takes: the first read may bring only the header, and
-   * the header may announce a record larger than that read (a 370 KB relay hand-off). NeedRead
+   * the header may announce a record larger than that read (a 370 KB relay hand-off), or a
+   * group starting before the window (a head in the middle of a group). NeedRead
    * after a read that made the window no larger means the file is shorter than `limit` said.
    */
   private async loadWhole(offset: number, limit: number): Promise<RecordStatus> {
     let status = this.tryRecord(offset, limit);
     let asked = 0;
-    while (status === RecordStatus.NeedRead && this.needed > asked) {
+    let askedAt = -1;
+    while (status === RecordStatus.NeedRead && (this.needed > asked || this.needAt !== askedAt)) {
       asked = this.needed;
-      await this.load(offset, asked, limit);
+      askedAt = this.needAt;
+      await this.load(askedAt, asked, limit);
       status = this.tryRecord(offset, limit);
     }
     return status;
@@ -367,8 +425,8 @@ export class SegmentReader {
 
   /** The first offset at or after `from` where a valid record starts, or `limit`. */
   private async resync(from: number, limit: number): Promise<number> {
-    const magic = Buffer.alloc(4);
-    magic.writeUInt32BE(RECORD_MAGIC);
+    // "HHR": the magics of both layouts start with it; decodeHeader tells them apart.
+    const magic = Buffer.from('HHR', 'latin1');
     let at = from;
     while (at + magic.length <= limit) {
       if (at < this.winStart || at + magic.length > this.winEndOffset) {
@@ -377,7 +435,7 @@ export class SegmentReader {
       }
       const found = this.win.subarray(this.winFrom, this.winEnd).indexOf(magic, at - this.winStart);
       if (found < 0) {
-        // Step back three bytes so a magic split across two windows is still seen.
+        // Step back so a magic split across two windows is still seen.
         if (this.winEndOffset >= limit) break;
         at = Math.max(at + 1, this.winEndOffset - (magic.length - 1));
         continue;
