@@ -3,7 +3,7 @@ import { HeadPosition } from './head-position';
 import { LockFile, removeLocked } from './lock-file';
 import { PositionFile, type Head } from './position-file';
 import { QueueConfig } from './queue-config';
-import { isErrno, isNoSpace, mkdirDurable } from './queue-fs';
+import { isNoSpace, mkdirDurable } from './queue-fs';
 import { checkMaxSegmentSize } from './queue-options';
 import { QueueRecovery } from './queue-recovery';
 import {
@@ -16,6 +16,7 @@ import {
 import { RecordWalker } from './record-walker';
 import { type SegmentRange } from './segment-gaps';
 import { copyHead, type Cursor, SegmentLedger } from './segment-ledger';
+import { SegmentDisposal } from './segment-disposal';
 import { recordSize, SEAL_SIZE } from './segment-format';
 import { WindowPool } from './segment-reader';
 import { TailWriter } from './tail-writer';
@@ -36,6 +37,7 @@ export type * from './queue-types';
 export class DiskBackedQueue {
   readonly dir: string;
   private readonly config: QueueConfig;
+  private readonly disposal: SegmentDisposal;
   private missing: SegmentRange[] = [];
 
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
@@ -69,6 +71,7 @@ export class DiskBackedQueue {
   constructor(dir: string, options: DiskBackedQueueOptions = {}) {
     this.config = new QueueConfig(dir, options);
     this.dir = this.config.dir;
+    this.disposal = new SegmentDisposal(this.config);
     this.resetState();
   }
 
@@ -132,6 +135,7 @@ export class DiskBackedQueue {
         });
         await attempt(() => this.unlinkPassed());
       }
+      await attempt(() => this.disposal.settle());
       await attempt(() => this.releaseAll());
       this.state = 'closed';
       this.closing = null;
@@ -375,9 +379,9 @@ export class DiskBackedQueue {
   }
 
   /**
-   * Unlinks the segments before the head. Only called once a position past them is durable: a
-   * crash in between must find the entries the stored position still points at. A segment whose
-   * unlink fails stays in the list for the next try.
+   * Disposes of the segments before the head (see SegmentDisposal). Only called once a position
+   * past them is durable: a crash in between must find the entries the stored position still
+   * points at. A segment that cannot be moved out stays in the list for the next try.
    */
   private async unlinkPassed(): Promise<void> {
     const ledger = this.ledger;
@@ -387,12 +391,10 @@ export class DiskBackedQueue {
     for (const seg of passed) {
       await this.walker.closeReader(seg.id);
       try {
-        await this.config.fs.unlink(this.config.segmentPath(seg.id));
+        await this.disposal.dispose(seg.id);
       } catch (err) {
-        if (!isErrno(err, 'ENOENT')) {
-          firstErr ??= err;
-          continue;
-        }
+        firstErr ??= err;
+        continue;
       }
       ledger.segments.splice(ledger.segmentIndex(seg.id), 1);
       ledger.usage -= seg.size;
@@ -410,6 +412,7 @@ export class DiskBackedQueue {
     await mkdirDurable(fs, dir);
     this.lock = new LockFile(fs, dir);
     await this.lock.acquire();
+    await this.disposal.removeLeftovers();
     const positionFile = new PositionFile(fs, dir, this.config.now);
     this.headPosition = new HeadPosition(positionFile, this.config);
     const recovery = new QueueRecovery(this.config, this.ledger);

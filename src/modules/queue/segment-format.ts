@@ -9,6 +9,7 @@ import { crc32 } from 'node:zlib';
  *   <dir>/position                   the head position (two checksummed slots, below)
  *   <dir>/lock                       the owner: pid, start time, boot id (see lock-owner.ts)
  *   <dir>/corrupt/                   damaged bytes kept for inspection, never deleted by the queue
+ *   <dir>/passed/                    segments the head passed, while they are being unlinked
  *
  * A segment is a sequence of records. All integers are big-endian; u64 values are whole
  * milliseconds or byte counts below 2^53, stored as two u32 (high, low).
@@ -81,6 +82,8 @@ export const POSITION_FILE_SIZE = 2 * POSITION_SLOT_SIZE;
 export const POSITION_FILE = 'position';
 export const LOCK_FILE = 'lock';
 export const CORRUPT_DIR = 'corrupt';
+/** Segments the head passed, moved out of the way until their unlink is done. */
+export const PASSED_DIR = 'passed';
 const MAX_LENGTH = 0xffffffff;
 const TWO_32 = 0x1_0000_0000;
 
