@@ -10,13 +10,15 @@ import {
   type SegmentSummary,
 } from './segment-format';
 
-/** Bounded reads: memory stays flat however large the backlog (two windows per open reader). */
+/** Bounded reads: memory stays flat however large the backlog (three windows per open reader). */
 export const READ_CHUNK_SIZE = 256 * 1024;
 /**
  * Room in front of each window for the unread tail of the previous one: a record cut by the end
  * of a window is completed by copying its start in front of the read-ahead, not by reading again.
  */
 const CARRY_SIZE = 64 * 1024;
+/** Reads in flight ahead of a reader's window (see readAhead). */
+const READ_AHEAD = 2;
 
 export type ReadResult =
   | { type: 'entry'; payload: Buffer; appendedAt: number; next: number }
@@ -52,7 +54,7 @@ export enum RecordStatus {
 export class WindowPool {
   private free: Buffer[] = [];
 
-  constructor(private readonly keep = 4) {}
+  constructor(private readonly keep = 6) {}
 
   take(size: number): Buffer {
     const i = this.free.findIndex((b) => b.length === size);
@@ -67,6 +69,8 @@ export class WindowPool {
 interface ReadAhead {
   /** File offset the read starts at; its bytes land at CARRY_SIZE in `buf`. */
   at: number;
+  /** Bytes asked for. */
+  size: number;
   buf: Buffer;
   done: Promise<number>;
   error: unknown;
@@ -75,8 +79,8 @@ interface ReadAhead {
 }
 
 /**
- * Reads the records of one segment file through a bounded window, reused from read to read (two
- * buffers: the window and the read-ahead filling behind it, so the next read overlaps parsing).
+ * Reads the records of one segment file through a bounded window, reused from read to read (three
+ * buffers: the window and the two reads ahead filling behind it, so reads overlap parsing).
  *
  * tryRecord() parses synchronously when the record lies whole in the window: the read loop of the
  * queue makes no promise per record. What it finds is left in this reader's fields; a payload is
@@ -92,8 +96,10 @@ export class SegmentReader {
   private winFrom = 0;
   private winEnd = 0;
   private winStart = 0;
-  private spare: Buffer | null = null;
-  private ahead: ReadAhead | null = null;
+  /** Window-sized buffers free for the next read. */
+  private spares: Buffer[] = [];
+  /** Reads ahead of the window, in file order, each starting where the one before ends. */
+  private aheads: ReadAhead[] = [];
   /** Changes whenever the window's bytes change, so the verified group is only trusted in its window. */
   private gen = 0;
   /** The last record group whose checksum matched: [verifiedFrom, verifiedTo) of window `verifiedGen`. */
@@ -283,21 +289,21 @@ export class SegmentReader {
     this.win = Buffer.alloc(0);
     this.winFrom = this.winEnd = this.winStart = 0;
     this.gen++;
-    if (this.ahead) this.ahead.stale = true;
+    for (const a of this.aheads) a.stale = true;
   }
 
   /** Waits for a read-ahead in flight, so the file handle can be closed under no read. */
   async idle(): Promise<void> {
-    if (this.ahead) await this.ahead.done;
+    for (const a of this.aheads) await a.done;
   }
 
   /** Done with this reader: waits for a read in flight, then gives its buffers to the pool. */
   async release(): Promise<void> {
     await this.idle();
     const standard = CARRY_SIZE + this.chunkSize;
-    const bufs = new Set([this.win, this.spare, this.ahead?.buf]);
-    this.ahead = null;
-    this.spare = null;
+    const bufs = new Set([this.win, ...this.spares, ...this.aheads.map((a) => a.buf)]);
+    this.aheads = [];
+    this.spares = [];
     this.reset();
     for (const b of bufs) if (b && b.length === standard) this.pool?.give(b);
   }
@@ -337,8 +343,7 @@ export class SegmentReader {
     const sequential =
       this.winEnd > this.winFrom && offset >= this.winStart && offset <= this.winEndOffset;
     const carry = sequential ? this.winEndOffset - offset : 0;
-    const ahead = this.ahead;
-    this.ahead = null;
+    const ahead = this.aheads.shift();
     if (ahead) {
       await ahead.done;
       const usable =
@@ -357,9 +362,11 @@ export class SegmentReader {
           return;
         }
       } else {
-        if (ahead.buf.length === CARRY_SIZE + this.chunkSize) this.spare = ahead.buf;
-        // A failed read-ahead is retried below by a plain read, whose error reaches the caller.
+        this.aheads.unshift(ahead);
       }
+      // Not usable (or not enough): the reads ahead are dropped once done, and a failed one is
+      // retried below by a plain read, whose error reaches the caller.
+      await this.dropAheads();
     }
     const size = Math.max(length, Math.min(this.chunkSize, limit - offset));
     const buf = this.bufferFor(size);
@@ -370,7 +377,9 @@ export class SegmentReader {
   }
 
   private setWindow(buf: Buffer, from: number, end: number, start: number): void {
-    if (this.win !== buf && this.win.length === CARRY_SIZE + this.chunkSize) this.spare = this.win;
+    if (this.win !== buf && this.win.length === CARRY_SIZE + this.chunkSize) {
+      this.spares.push(this.win);
+    }
     this.win = buf;
     this.winFrom = from;
     this.winEnd = end;
@@ -381,11 +390,8 @@ export class SegmentReader {
   /** A buffer with room for CARRY_SIZE + size, never the window itself. */
   private bufferFor(size: number): Buffer {
     if (size <= this.chunkSize) {
-      const spare = this.spare;
-      if (spare && spare !== this.win) {
-        this.spare = null;
-        return spare;
-      }
+      const spare = this.spares.pop();
+      if (spare) return spare;
       return this.pool
         ? this.pool.take(CARRY_SIZE + this.chunkSize)
         : Buffer.allocUnsafeSlow(CARRY_SIZE + this.chunkSize);
@@ -394,18 +400,41 @@ export class SegmentReader {
     return Buffer.allocUnsafeSlow(CARRY_SIZE + size);
   }
 
+  /**
+   * Keeps READ_AHEAD reads in flight past the window: a window is parsed faster than the thread
+   * pool reads the next one when the machine is busy, and one read ahead left the drain waiting.
+   */
   private readAhead(limit: number): void {
-    const at = this.winEndOffset;
-    const size = Math.min(this.chunkSize, limit - at);
-    if (size <= 0) return;
-    const buf = this.bufferFor(size);
-    const ahead: ReadAhead = { at, buf, done: Promise.resolve(0), error: null, stale: false };
-    // The error is kept, not thrown here: it reaches a caller only if these bytes are needed.
-    ahead.done = this.readFully(buf, CARRY_SIZE, size, at).catch((err: unknown) => {
-      ahead.error = err;
-      return 0;
-    });
-    this.ahead = ahead;
+    while (this.aheads.length < READ_AHEAD) {
+      const last = this.aheads[this.aheads.length - 1];
+      const at = last ? last.at + last.size : this.winEndOffset;
+      const size = Math.min(this.chunkSize, limit - at);
+      if (size <= 0) return;
+      const buf = this.bufferFor(size);
+      const ahead: ReadAhead = {
+        at,
+        size,
+        buf,
+        done: Promise.resolve(0),
+        error: null,
+        stale: false,
+      };
+      // The error is kept, not thrown here: it reaches a caller only if these bytes are needed.
+      ahead.done = this.readFully(buf, CARRY_SIZE, size, at).catch((err: unknown) => {
+        ahead.error = err;
+        return 0;
+      });
+      this.aheads.push(ahead);
+    }
+  }
+
+  /** Waits for the reads ahead and keeps their buffers for later reads. */
+  private async dropAheads(): Promise<void> {
+    const dropped = this.aheads.splice(0);
+    for (const a of dropped) {
+      await a.done;
+      if (a.buf.length === CARRY_SIZE + this.chunkSize) this.spares.push(a.buf);
+    }
   }
 
   private async readFully(
