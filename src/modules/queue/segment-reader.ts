@@ -10,8 +10,12 @@ import {
   type SegmentSummary,
 } from './segment-format';
 
-/** Bounded reads: memory stays flat however large the backlog (three windows per open reader). */
-export const READ_CHUNK_SIZE = 256 * 1024;
+/**
+ * Bounded reads: memory stays flat however large the backlog (three windows per open reader).
+ * 512 KiB: each read call costs the main thread 10-20 us here (the hand-off to the thread pool);
+ * 256 KiB windows drained ~10 % slower, 1 MiB ones no faster.
+ */
+export const READ_CHUNK_SIZE = 512 * 1024;
 /**
  * Room in front of each window for the unread tail of the previous one: a record cut by the end
  * of a window is completed by copying its start in front of the read-ahead, not by reading again.
