@@ -108,7 +108,15 @@ function writeU64(buf: Buffer, value: number, at: number): void {
 }
 
 function readU64(buf: Buffer, at: number): number {
-  return buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+  return u32(buf, at) * TWO_32 + u32(buf, at + 4);
+}
+
+/**
+ * buf.readUInt32BE(at) without its argument checks, for the read loop (callers know the bytes
+ * are there): decoding headers was 6-8 % of a drain's profile.
+ */
+function u32(buf: Buffer, at: number): number {
+  return buf[at] * 0x100_0000 + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
 }
 
 /** Bytes a record of `payloadLength` takes on disk. */
@@ -230,13 +238,13 @@ export function decodeHeaderInto(
   at: number,
   out: RecordHeader,
 ): RecordHeader | string {
-  const magic = buf.readUInt32BE(at);
+  const magic = u32(buf, at);
   if (magic !== RECORD_MAGIC && magic !== RECORD_MAGIC_V2) return 'bad magic';
   const kind = buf[at + 20];
   if (kind !== KIND_ENTRY && kind !== KIND_SEAL) return `unknown kind ${kind}`;
-  const length = buf.readUInt32BE(at + 8);
+  const length = u32(buf, at + 8);
   if (kind === KIND_SEAL && length !== SEAL_PAYLOAD_SIZE) return 'bad seal length';
-  const word = buf.readUInt32BE(at + 4);
+  const word = u32(buf, at + 4);
   const count = (buf[at + 21] << 16) | (buf[at + 22] << 8) | buf[at + 23];
   if (magic === RECORD_MAGIC_V2) {
     if (count !== 0) return 'reserved bytes set';
