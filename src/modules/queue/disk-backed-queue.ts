@@ -296,6 +296,16 @@ export class DiskBackedQueue {
     if (!(Number.isInteger(n) || n === Infinity)) {
       return Promise.reject(new RangeError(`advance takes a whole number of entries, got ${n}`));
     }
+    // Nothing queued, the entries to pass in their readers' windows and no write due: moved here
+    // and now, without the chain's promises (a current()+advance() drain calls this per entry).
+    if (
+      this.state === 'open' &&
+      this.pending === 0 &&
+      !this.writer.failure &&
+      this.advanceSync(n)
+    ) {
+      return Promise.resolve();
+    }
     return this.exclusive(async () => {
       if (this.writer.failure) throw this.writer.failure;
       if (n <= 0) return;
@@ -307,6 +317,20 @@ export class DiskBackedQueue {
       // commit() settled `cur`: its drops are what the farther walks share up to the new head.
       this.walker.rebaseMemos(farther, moved, cur);
     });
+  }
+
+  /** advance() when it needs no I/O; false (nothing moved) when it does. */
+  private advanceSync(n: number): boolean {
+    if (!(n > 0 && n < Infinity)) return false;
+    const farther = this.walker.memosBeyond(n);
+    const walk = this.walker.walkFromHeadSync(n);
+    if (!walk) return false;
+    const { cur, walked: moved } = walk;
+    const head = this.ledger.head;
+    if (moved === 0 && cur.segment === head.segment && cur.offset === head.offset) return true;
+    if (!this.heads.commitSync(cur, moved, walk.nextTime)) return false;
+    this.walker.rebaseMemos(farther, moved, cur);
+    return true;
   }
 
   purgeOlderThan(t: Date): Promise<PurgeResult> {

@@ -62,6 +62,25 @@ export class HeadCommit {
     if (crossed) await this.unlinkPassed().catch(() => undefined);
   }
 
+  /**
+   * commit() when it needs no I/O: no segment crossed, no position write due and the new head's
+   * append time at hand. Returns false, having changed nothing, when it needs any of them.
+   */
+  commitSync(cur: Cursor, moved: number, nextTime: number | null): boolean {
+    const ledger = this.ledger;
+    ledger.settle(cur);
+    if (cur.segment !== ledger.head.segment || this.position?.writeDueNow(moved)) return false;
+    const headTime = nextTime ?? this.walker.entryTimeSync(cur);
+    if (headTime === undefined) return false;
+    ledger.setHead(cur);
+    ledger.unreadEntries -= cur.dropEntries;
+    ledger.unreadBytes -= cur.dropBytes;
+    ledger.headTime = headTime;
+    this.position?.writeDue(moved, false);
+    ledger.lastModifiedMs = this.config.now();
+    return true;
+  }
+
   async persist(durable: boolean): Promise<void> {
     await this.position?.write(this.ledger.head, durable);
   }
