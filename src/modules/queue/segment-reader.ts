@@ -21,6 +21,8 @@ export const READ_CHUNK_SIZE = 512 * 1024;
  * of a window is completed by copying its start in front of the read-ahead, not by reading again.
  */
 const CARRY_SIZE = 64 * 1024;
+/** Loads loadWhole() makes for one record before it gives up (see there). */
+const MAX_LOADS_PER_RECORD = 8;
 /** Reads in flight ahead of a reader's window (see readAhead). */
 const READ_AHEAD = 2;
 
@@ -176,6 +178,7 @@ export class SegmentReader {
    * NeedRead (the group is not in the window whole) or Invalid.
    */
   private verifyGroup(leader: number, offset: number, limit: number): RecordStatus | null {
+    if (leader < 0) return this.invalid('follower without its group');
     if (leader < this.winStart) return this.needRead(leader, offset + HEADER_SIZE - leader);
     const g = this.groupHeader;
     const base = this.winFrom - this.winStart;
@@ -333,7 +336,15 @@ export class SegmentReader {
     let status = this.tryRecord(offset, limit);
     let asked = 0;
     let askedAt = -1;
-    while (status === RecordStatus.NeedRead && (this.needed > asked || this.needAt !== askedAt)) {
+    // A few loads at most (the header, the record, its group from the leader); the cap ends a
+    // walk between a follower and its leader in a file shorter than `limit` said.
+    for (
+      let loads = 0;
+      loads < MAX_LOADS_PER_RECORD &&
+      status === RecordStatus.NeedRead &&
+      (this.needed > asked || this.needAt !== askedAt);
+      loads++
+    ) {
       asked = this.needed;
       askedAt = this.needAt;
       await this.load(askedAt, asked, limit);
