@@ -7,7 +7,7 @@ import { type Cursor, type SegmentLedger } from './segment-ledger';
 /**
  * Moving the head: the ledger's counts, the head's append time, the position file per the fsync
  * policy (durable at a segment crossing), then the disposal of the segments passed. One per open
- * queue; its callers run in the queue's exclusive chain.
+ * queue; its callers run in the queue's exclusive chain (commitSync: with the chain idle).
  */
 export class HeadCommit {
   /** The position file's writer: set at open, once the file is loaded. */
@@ -64,7 +64,8 @@ export class HeadCommit {
 
   /**
    * commit() when it needs no I/O: no segment crossed, no position write due and the new head's
-   * append time at hand. Returns false, having changed nothing, when it needs any of them.
+   * append time at hand. Returns false, having changed nothing but `cur` (settled), when it
+   * needs any of them.
    */
   commitSync(cur: Cursor, moved: number, nextTime: number | null): boolean {
     const ledger = this.ledger;

@@ -34,7 +34,7 @@ import { crc32 } from 'node:zlib';
  * "HHR2", the layout before groups, is still read (segments written by an earlier version): the
  * same header with bytes 21..23 zero and the checksum over bytes 8 .. 24 + length of each record.
  * "HHR1" (kind at 4, checksum at 20) is not read: the project had no release with it.
-
+ *
  * kind 1 is an entry. kind 2 is the seal: the last record of a segment that was rolled, written
  * once no more entries go to it. Its payload is the segment summary, so opening a queue reads
  * one seal per sealed segment instead of every record (open is O(segments)):
@@ -144,7 +144,7 @@ export function encodeRecordInto(
   appendedAt: number,
 ): number {
   const end = frameRecordInto(target, at, kind, payload, appendedAt);
-  sealGroup(target, at, end, 1);
+  closeGroup(target, at, end, 1);
   return end;
 }
 
@@ -188,12 +188,12 @@ export function checksumGroupAt(buf: Buffer, at: number, limit: number): number 
     end = next;
     count++;
   }
-  sealGroup(buf, at, end, count);
+  closeGroup(buf, at, end, count);
   return end;
 }
 
 /** Writes the count and the checksum of the group [at, end) into its leader. */
-function sealGroup(buf: Buffer, at: number, end: number, count: number): void {
+function closeGroup(buf: Buffer, at: number, end: number, count: number): void {
   buf[at + 21] = count >>> 16;
   buf[at + 22] = (count >>> 8) & 0xff;
   buf[at + 23] = count & 0xff;
