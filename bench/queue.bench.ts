@@ -40,7 +40,7 @@ const ALWAYS_APPENDERS = 64;
 /** The plain-fs baselines write in chunks of this size. */
 const WRITE_CHUNK = 64 * KiB;
 /** The plain sequential read (of the segment files) uses the queue reader's window size. */
-const READ_CHUNK = 256 * KiB;
+const READ_CHUNK = 512 * KiB;
 /** Bytes per peek() in the batched drain: the replayer's default batch (HH_REPLAY_BATCH_BYTES). */
 const PEEK_BYTES = 1 * MiB;
 const SEGMENT_SIZE = 10 * MiB;

@@ -1,9 +1,10 @@
 import { QueueNotOpenError, QueueOpenError } from './errors';
+import { HeadCommit } from './head-commit';
 import { HeadPosition } from './head-position';
 import { LockFile, removeLocked } from './lock-file';
 import { PositionFile, type Head } from './position-file';
 import { QueueConfig } from './queue-config';
-import { isErrno, isNoSpace, mkdirDurable } from './queue-fs';
+import { isNoSpace, mkdirDurable } from './queue-fs';
 import { checkMaxSegmentSize } from './queue-options';
 import { QueueRecovery } from './queue-recovery';
 import {
@@ -15,7 +16,8 @@ import {
 } from './queue-types';
 import { RecordWalker } from './record-walker';
 import { type SegmentRange } from './segment-gaps';
-import { copyHead, type Cursor, SegmentLedger } from './segment-ledger';
+import { copyHead, SegmentLedger } from './segment-ledger';
+import { SegmentDisposal } from './segment-disposal';
 import { recordSize, SEAL_SIZE } from './segment-format';
 import { WindowPool } from './segment-reader';
 import { TailWriter } from './tail-writer';
@@ -29,13 +31,16 @@ export type * from './queue-types';
  * - SegmentLedger (segment-ledger.ts): segments, head and counts, no I/O;
  * - TailWriter (tail-writer.ts): appends, group commit, roll, syncs, the failed state;
  * - RecordWalker (record-walker.ts): reads from the head, corrupt regions, remembered walks;
- * - QueueRecovery (queue-recovery.ts): what open finds after a close, crash or power loss.
- * It keeps the life cycle (open, close, reopen, the timer tick), the exclusive chain every read,
- * advance and purge runs in (one at a time), and the head commit (position file, unlinking).
+ * - QueueRecovery (queue-recovery.ts): what open finds after a close, crash or power loss;
+ * - HeadCommit (head-commit.ts): moving the head, the position file, passed segments disposed of
+ *   (SegmentDisposal, segment-disposal.ts).
+ * It keeps the life cycle (open, close, reopen, the timer tick) and the exclusive chain every
+ * read, advance and purge runs in (one at a time).
  */
 export class DiskBackedQueue {
   readonly dir: string;
   private readonly config: QueueConfig;
+  private readonly disposal: SegmentDisposal;
   private missing: SegmentRange[] = [];
 
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
@@ -44,13 +49,13 @@ export class DiskBackedQueue {
   private reopening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private lock: LockFile | null = null;
-  private headPosition: HeadPosition | null = null;
   /** reopen(): the head advanced in memory before the failure, resumed if the files still hold it. */
   private keptHead: Head | null = null;
 
   // The parts, new at every open (see resetState).
   private ledger!: SegmentLedger;
   private walker!: RecordWalker;
+  private heads!: HeadCommit;
   private writer!: TailWriter;
   private readonly batchBuffers = new BatchBufferPool();
   private readonly windows = new WindowPool();
@@ -69,6 +74,7 @@ export class DiskBackedQueue {
   constructor(dir: string, options: DiskBackedQueueOptions = {}) {
     this.config = new QueueConfig(dir, options);
     this.dir = this.config.dir;
+    this.disposal = new SegmentDisposal(this.config);
     this.resetState();
   }
 
@@ -128,10 +134,11 @@ export class DiskBackedQueue {
           const cur = this.ledger.cursorAtHead();
           this.ledger.settle(cur);
           this.ledger.setHead(cur);
-          await this.persistHead(true);
+          await this.heads.persist(true);
         });
-        await attempt(() => this.unlinkPassed());
+        await attempt(() => this.heads.unlinkPassed());
       }
+      await attempt(() => this.disposal.settle());
       await attempt(() => this.releaseAll());
       this.state = 'closed';
       this.closing = null;
@@ -289,6 +296,16 @@ export class DiskBackedQueue {
     if (!(Number.isInteger(n) || n === Infinity)) {
       return Promise.reject(new RangeError(`advance takes a whole number of entries, got ${n}`));
     }
+    // Nothing queued, the entries to pass in their readers' windows and no write due: moved here
+    // and now, without the chain's promises (a current()+advance() drain calls this per entry).
+    if (
+      this.state === 'open' &&
+      this.pending === 0 &&
+      !this.writer.failure &&
+      this.advanceSync(n)
+    ) {
+      return Promise.resolve();
+    }
     return this.exclusive(async () => {
       if (this.writer.failure) throw this.writer.failure;
       if (n <= 0) return;
@@ -296,10 +313,24 @@ export class DiskBackedQueue {
       const { cur, walked: moved, nextTime } = await this.walker.walkFromHead(n);
       const head = this.ledger.head;
       if (moved === 0 && cur.segment === head.segment && cur.offset === head.offset) return;
-      await this.commit(cur, moved, false, nextTime);
+      await this.heads.commit(cur, moved, false, nextTime);
       // commit() settled `cur`: its drops are what the farther walks share up to the new head.
       this.walker.rebaseMemos(farther, moved, cur);
     });
+  }
+
+  /** advance() when it needs no I/O; false (nothing moved) when it does. */
+  private advanceSync(n: number): boolean {
+    if (!(n > 0 && n < Infinity)) return false;
+    const farther = this.walker.memosBeyond(n);
+    const walk = this.walker.walkFromHeadSync(n);
+    if (!walk) return false;
+    const { cur, walked: moved } = walk;
+    const head = this.ledger.head;
+    if (moved === 0 && cur.segment === head.segment && cur.offset === head.offset) return true;
+    if (!this.heads.commitSync(cur, moved, walk.nextTime)) return false;
+    this.walker.rebaseMemos(farther, moved, cur);
+    return true;
   }
 
   purgeOlderThan(t: Date): Promise<PurgeResult> {
@@ -315,7 +346,7 @@ export class DiskBackedQueue {
       const before = ledger.segments.filter((s) => s.id < cur.segment).length;
       const result = { entries: cur.dropEntries, bytes: cur.dropBytes, segments: before };
       if (cur.segment !== ledger.head.segment || cur.offset !== ledger.head.offset)
-        await this.commit(cur, moved, true);
+        await this.heads.commit(cur, moved, true);
       return result;
     });
   }
@@ -325,81 +356,7 @@ export class DiskBackedQueue {
     if (this.writer.failure) return;
     const cur = this.ledger.cursorAtHead();
     this.ledger.settle(cur);
-    if (cur.segment !== this.ledger.head.segment) await this.commit(cur, 0, true);
-  }
-
-  /** Moves the head to `cur`, persists it per the policy, then unlinks segments it passed. */
-  private async commit(
-    cur: Cursor,
-    moved: number,
-    forceDurable = false,
-    nextTime: number | null = null,
-  ): Promise<void> {
-    const ledger = this.ledger;
-    const saved = {
-      head: ledger.head,
-      headTime: ledger.headTime,
-      unreadEntries: ledger.unreadEntries,
-      unreadBytes: ledger.unreadBytes,
-    };
-    ledger.settle(cur);
-    const crossed = cur.segment !== ledger.head.segment;
-    ledger.setHead(cur);
-    ledger.unreadEntries -= cur.dropEntries;
-    ledger.unreadBytes -= cur.dropBytes;
-    try {
-      // The head's append time, for backlog().oldest: known from the peek, or one more parse.
-      // (Without a promise when it is at hand: current()+advance() drains call this per entry.)
-      let headTime = nextTime ?? this.walker.headEntryTimeSync();
-      if (headTime === undefined) headTime = await this.walker.headEntryTime();
-      ledger.headTime = headTime;
-      const due = this.headPosition?.writeDue(moved, crossed || forceDurable) ?? null;
-      if (due !== null) await this.persistHead(due);
-    } catch (err) {
-      // Nothing moved: a retried advance must not skip the entries this one failed to pass.
-      ledger.setHead(saved.head);
-      ledger.headTime = saved.headTime;
-      ledger.unreadEntries = saved.unreadEntries;
-      ledger.unreadBytes = saved.unreadBytes;
-      throw err;
-    }
-    ledger.lastModifiedMs = this.config.now();
-    // The advance happened (its position is durable), so a failed unlink must not reject it: a
-    // retried advance would skip entries. The file stays, counted in diskUsage(), is retried at
-    // the next segment crossing, and close() rejects if it still cannot be removed.
-    if (crossed) await this.unlinkPassed().catch(() => undefined);
-  }
-
-  private async persistHead(durable: boolean): Promise<void> {
-    await this.headPosition?.write(this.ledger.head, durable);
-  }
-
-  /**
-   * Unlinks the segments before the head. Only called once a position past them is durable: a
-   * crash in between must find the entries the stored position still points at. A segment whose
-   * unlink fails stays in the list for the next try.
-   */
-  private async unlinkPassed(): Promise<void> {
-    const ledger = this.ledger;
-    const passed = ledger.segments.filter((s) => s.id < ledger.head.segment);
-    if (passed.length === 0) return;
-    let firstErr: unknown = null;
-    for (const seg of passed) {
-      await this.walker.closeReader(seg.id);
-      try {
-        await this.config.fs.unlink(this.config.segmentPath(seg.id));
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) {
-          firstErr ??= err;
-          continue;
-        }
-      }
-      ledger.segments.splice(ledger.segmentIndex(seg.id), 1);
-      ledger.usage -= seg.size;
-      ledger.reservedUsage -= seg.size;
-      ledger.corruptSkips.delete(seg.id);
-    }
-    if (firstErr) throw firstErr;
+    if (cur.segment !== this.ledger.head.segment) await this.heads.commit(cur, 0, true);
   }
 
   // ---------------------------------------------------------------- open / tick
@@ -410,8 +367,9 @@ export class DiskBackedQueue {
     await mkdirDurable(fs, dir);
     this.lock = new LockFile(fs, dir);
     await this.lock.acquire();
+    await this.disposal.removeLeftovers();
     const positionFile = new PositionFile(fs, dir, this.config.now);
-    this.headPosition = new HeadPosition(positionFile, this.config);
+    this.heads.position = new HeadPosition(positionFile, this.config);
     const recovery = new QueueRecovery(this.config, this.ledger);
     const found = await recovery.recover(positionFile, this.keptHead);
     this.missing = found.missing;
@@ -425,12 +383,12 @@ export class DiskBackedQueue {
     ledger.lastModifiedMs = tail && tail.scan.entries > 0 ? tail.scan.lastTime : this.config.now();
     ledger.headTime = await this.walker.headEntryTime();
     try {
-      await this.persistHead(true);
+      await this.heads.persist(true);
     } catch (err) {
       // A full disk must not keep the queue from opening (draining it is what frees space): the
       // position on disk is still a valid one, at or before this head; the next write retries.
       if (!isNoSpace(err)) throw err;
-      this.headPosition.markDirty();
+      this.heads.position.markDirty();
     }
     if (this.config.fsync !== 'always') {
       this.timer = setInterval(() => this.tick(), this.config.fsyncIntervalMs);
@@ -444,8 +402,8 @@ export class DiskBackedQueue {
     this.ticking = true;
     const work = async () => {
       await this.writer.syncForTick();
-      if (this.headPosition?.behind()) {
-        await this.exclusive(() => this.persistHead(this.config.fsync === 'interval'));
+      if (this.heads.position?.behind()) {
+        await this.exclusive(() => this.heads.persist(this.config.fsync === 'interval'));
       }
     };
     this.tickRun = work()
@@ -485,6 +443,7 @@ export class DiskBackedQueue {
   private resetState(): void {
     this.ledger = new SegmentLedger();
     this.walker = new RecordWalker(this.config, this.ledger, this.windows);
+    this.heads = new HeadCommit(this.config, this.ledger, this.walker, this.disposal);
     this.writer = new TailWriter(this.config, this.ledger, this.batchBuffers, () => {
       void this.exclusive(() => this.passReadSegments()).catch((err: unknown) => {
         if (!(err instanceof QueueNotOpenError)) this.fail(err);
@@ -501,8 +460,9 @@ export class DiskBackedQueue {
     const handles = await this.walker.detach();
     handles.push(...this.writer.detach());
     for (const fh of handles) await fh.close().catch((err) => (first ??= err));
-    if (this.headPosition) await this.headPosition.close().catch((err) => (first ??= err));
-    this.headPosition = null;
+    const position = this.heads.position;
+    this.heads.position = null;
+    if (position) await position.close().catch((err) => (first ??= err));
     if (this.lock) await this.lock.release().catch((err) => (first ??= err));
     this.lock = null;
     if (first) throw first;

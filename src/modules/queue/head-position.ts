@@ -37,6 +37,14 @@ export class HeadPosition {
     return null;
   }
 
+  /** Whether writeDue(moved, false) would ask for a write now (it changes nothing). */
+  writeDueNow(moved: number): boolean {
+    return (
+      this.config.fsync === 'always' ||
+      this.advancedSinceWrite + moved >= this.config.positionSyncEntries
+    );
+  }
+
   /** A write that could not happen now (a full disk at open): the next tick retries it. */
   markDirty(): void {
     this.dirty = true;

@@ -17,6 +17,13 @@ interface PeekMemo {
   nextTime: number | null;
 }
 
+/** A walk from the head: where it ended, how many entries it passed. */
+interface Walk {
+  cur: Cursor;
+  walked: number;
+  nextTime: number | null;
+}
+
 /** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
 const MAX_PEEK_MEMOS = 8;
 
@@ -126,18 +133,47 @@ export class RecordWalker {
    * A cursor `n` entries past the head (fewer at the end), walked from the nearest remembered
    * walk; `nextTime` is the append time of the entry after it when a walk knew it.
    */
-  async walkFromHead(n: number): Promise<{ cur: Cursor; walked: number; nextTime: number | null }> {
+  async walkFromHead(n: number): Promise<Walk> {
+    const walk = this.startWalk(n);
+    while (walk.walked < n) {
+      let reader = this.stepSync(walk.cur);
+      if (reader === undefined) reader = await this.step(walk.cur);
+      if (!reader) break;
+      walk.walked++;
+    }
+    return walk;
+  }
+
+  /** walkFromHead() without I/O: null when an entry on the way needs a read. */
+  walkFromHeadSync(n: number): Walk | null {
+    const walk = this.startWalk(n);
+    while (walk.walked < n) {
+      const reader = this.stepSync(walk.cur);
+      if (reader === undefined) return null;
+      if (!reader) break;
+      walk.walked++;
+    }
+    return walk;
+  }
+
+  private startWalk(n: number): Walk {
     const memo = this.nearestMemo(n);
     const cur = memo ? { ...memo.cursor } : this.ledger.cursorAtHead();
-    let walked = memo ? memo.count : 0;
-    const nextTime = memo && walked === n ? memo.nextTime : null;
-    while (walked < n) {
-      let reader = this.stepSync(cur);
-      if (reader === undefined) reader = await this.step(cur);
-      if (!reader) break;
-      walked++;
-    }
-    return { cur, walked, nextTime };
+    const walked = memo ? memo.count : 0;
+    return { cur, walked, nextTime: memo && walked === n ? memo.nextTime : null };
+  }
+
+  /** The append time of the entry at `at` without I/O (null at the end, undefined for a read). */
+  entryTimeSync(at: Cursor): number | null | undefined {
+    const reader = this.stepSync({
+      segment: at.segment,
+      offset: at.offset,
+      consumedEntries: at.consumedEntries,
+      consumedBytes: at.consumedBytes,
+      dropEntries: 0,
+      dropBytes: 0,
+    });
+    return reader ? reader.header.appendedAt : reader;
   }
 
   /** Moves `cur` past the entries appended before `limit` (ms); returns how many. */

@@ -3,6 +3,7 @@ import { type QueueConfig } from './queue-config';
 import { syncDir, writeAll, type QueueFileHandle } from './queue-fs';
 import { dataEnd, emptySegment, type Segment, type SegmentLedger } from './segment-ledger';
 import { encodeSeal, recordSize, SEAL_SIZE } from './segment-format';
+import { UnsyncedSealed } from './unsynced-sealed';
 import { type BatchBufferPool, WriteBatch } from './write-batch';
 
 interface Waiter {
@@ -36,8 +37,6 @@ const MAX_WRITES_IN_FLIGHT = 4;
  * a write costs more per call than the checksums they overlap.
  */
 const WRITE_PART_BYTES = 1024 * 1024;
-/** 'interval': sealed segments left for the tick to sync; past this, a roll syncs the oldest. */
-const MAX_UNSYNCED_SEALED = 8;
 
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
@@ -78,7 +77,7 @@ export class TailWriter {
   private writeAt = 0;
   private wake: (() => void) | null = null;
   /** 'interval': sealed segments written since the last tick, open until it has synced them. */
-  private unsyncedSealed: QueueFileHandle[] = [];
+  private readonly sealed = new UnsyncedSealed((err) => this.fail(err));
   private wakeQueued = false;
   private flushIdle: Promise<void> = Promise.resolve();
   /** Bytes written since the last tail sync ('interval'). */
@@ -172,7 +171,7 @@ export class TailWriter {
 
   /** Hands over every file handle the writer holds, for the queue to close. */
   detach(): QueueFileHandle[] {
-    const handles = this.unsyncedSealed.splice(0);
+    const handles = this.sealed.detach();
     if (this.tailFh) handles.push(this.tailFh);
     this.tailFh = null;
     return handles;
@@ -190,26 +189,9 @@ export class TailWriter {
     }
   }
 
-  /**
-   * fdatasyncs and closes the oldest `count` sealed segments still waiting for it ('interval').
-   * Each is taken off the list before its sync, so a roll and a tick never sync the same one.
-   */
-  async syncSealed(count = Infinity): Promise<void> {
-    const handles = this.unsyncedSealed.splice(0, count);
-    let first: unknown = null;
-    for (const fh of handles) {
-      if (first === null) {
-        try {
-          await fh.datasync();
-        } catch (err) {
-          // Appends that resolved may have lost their bytes: the queue fails at once.
-          first = err;
-          this.fail(err);
-        }
-      }
-      await fh.close().catch((err: unknown) => (first ??= err));
-    }
-    if (first !== null) throw first;
+  /** fdatasyncs and closes the oldest `count` sealed segments still waiting for it ('interval'). */
+  syncSealed(count = Infinity): Promise<void> {
+    return this.sealed.sync(count);
   }
 
   /** The batch still filling for the tail segment, or a new one: its records share one write. */
@@ -458,11 +440,9 @@ export class TailWriter {
       this.tailFh = next;
       to.created = true;
       if (fsync === 'interval') {
-        // Durable by the next tick, like the tail, not now: a 10 MiB flush per roll would stall
-        // the appends behind it. The handle stays open until the tick has synced it.
-        this.unsyncedSealed.push(fh);
+        // Durable by the next tick, like the tail, not now (see UnsyncedSealed).
         this.dataDirty = true;
-        if (this.unsyncedSealed.length > MAX_UNSYNCED_SEALED) await this.syncSealed(1);
+        await this.sealed.add(fh);
       } else {
         try {
           if (fsync === 'always') await fh.datasync();

@@ -1,4 +1,4 @@
-import { checksumRecordAt, frameRecordInto, KIND_ENTRY, recordSize } from './segment-format';
+import { checksumGroupAt, frameRecordInto, KIND_ENTRY, recordSize } from './segment-format';
 
 /** A batch stops growing here: bounded memory per write (a larger single record gets its own). */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -54,13 +54,14 @@ export class WriteBatch<S> {
   }
 
   /**
-   * Checksums whole records from `checksummed` on until at least `end` (or the last record);
-   * returns the new `checksummed`, a record boundary: bytes before it are ready to be written.
+   * Groups and checksums whole records from `checksummed` on until at least `end` (or the last
+   * record); returns the new `checksummed`, a group boundary: bytes before it are ready to be
+   * written. Groups never span two batches: a batch's write may fail alone.
    */
   checksumUpTo(end: number): number {
     let at = this.checksummed;
     const stop = Math.min(end, this.length);
-    while (at < stop) at = checksumRecordAt(this.buf, at);
+    while (at < stop) at = checksumGroupAt(this.buf, at, this.length);
     this.checksummed = at;
     return at;
   }
