@@ -58,6 +58,8 @@ describe('two relays on a 3-server NATS cluster (R3), node b down, the lease hol
     );
     const relay2 = await spawnRelay(env('relay-2'));
     relays.push(relay2);
+    const seesRelay1 = async () => (await nodeOf(relay2, 'b')).lease?.holder === 'relay-1';
+    expect(await until(seesRelay1, 15_000)).toBe(true);
     expect((await nodeOf(relay2, 'b')).lease).toEqual({ holder: 'relay-1', held: false });
 
     // Writes through relay 1 (b's copies handed off into b's stream), then relay 1 is
@@ -87,9 +89,11 @@ describe('two relays on a 3-server NATS cluster (R3), node b down, the lease hol
     await stream.stop();
 
     await b.start();
-    expect(
-      await until(async () => (await nodeOf(relay2, 'b')).backlog.entries === 0, 120_000),
-    ).toBe(true);
+    // a's queue too: a live write to a that timed out under load was handed off to a.
+    const drained = async () =>
+      (await nodeOf(relay2, 'b')).backlog.entries === 0 &&
+      (await nodeOf(relay2, 'a')).backlog.entries === 0;
+    expect(await until(drained, 120_000)).toBe(true);
     const onB = await checkNode(b, stream);
     expectEveryAckedInOrder(onB, stream);
     // a took every write live: what it holds is the same picture.
