@@ -13,6 +13,9 @@
  * the relay benchmark's 5 000-point bodies (throughput), and BENCH_JS_SMALL_POINTS-point bodies
  * (default 10: the cost of one hand-off, as many small clients write). Figures are hand-offs/s
  * (write requests answered 204, each one hand-off for b) and points/s.
+ * Then each relay's catch-up: a backlog of BENCH_JS_CATCHUP_POINTS (500 000) points in 5 000-point
+ * hand-offs, replayed into b once it is back (the replay read from the stream, per relay and
+ * per node), beside the disk store's catch-up of the same backlog.
  */
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
@@ -27,6 +30,7 @@ import { backlogOf, startRelay, stopRelay, type Relay } from './relay-child';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const SMALL_POINTS = Number(process.env.BENCH_JS_SMALL_POINTS ?? 10);
+const CATCHUP_POINTS = Number(process.env.BENCH_JS_CATCHUP_POINTS ?? 500_000);
 const DB = 'bench';
 
 interface Load {
@@ -54,11 +58,8 @@ interface Rate {
   points: number;
 }
 
-/**
- * `CONNECTIONS` loops posting `load` bodies to `relay` for `seconds`: answered writes per
- * second. Then b's backlog is purged, so no phase runs against a fuller stream than another.
- */
-async function closedLoop(relay: Relay, load: Load, seconds = SECONDS): Promise<Rate> {
+/** `CONNECTIONS` loops posting `load` bodies to `relay` for `seconds`: answered writes per second. */
+async function closedLoop(relay: Relay, load: Load, seconds: number): Promise<Rate> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const url = `${relay.url}/write?db=${DB}`;
   const deadline = Date.now() + seconds * 1000;
@@ -74,8 +75,34 @@ async function closedLoop(relay: Relay, load: Load, seconds = SECONDS): Promise<
   );
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
-  await purge(relay, 'b');
   return { handoffs: answered / elapsed, points: (answered * load.points) / elapsed };
+}
+
+/** `closedLoop`, then b's backlog purged, so no phase runs against a fuller stream than another. */
+async function measured(relay: Relay, load: Load, seconds = SECONDS): Promise<Rate> {
+  const rate = await closedLoop(relay, load, seconds);
+  await purge(relay, 'b');
+  return rate;
+}
+
+/**
+ * With b down, hands off `load` bodies until b's backlog holds CATCHUP_POINTS; then starts b
+ * and resolves the points per second of the replay until the backlog is empty, and stops b.
+ */
+async function catchUp(relay: Relay, load: Load, b: InfluxNode): Promise<number> {
+  while ((await backlogOf(relay, 'b')) * load.points < CATCHUP_POINTS) {
+    await closedLoop(relay, load, 1);
+  }
+  const entries = await backlogOf(relay, 'b');
+  await b.start();
+  const started = Date.now();
+  while ((await backlogOf(relay, 'b')) > 0) {
+    if (Date.now() - started > 300_000) throw new Error('catch-up did not finish in 5 min');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await b.stop();
+  return (entries * load.points) / seconds;
 }
 
 /** Drops `node`'s backlog (the relay allows it from loopback with no admin token). */
@@ -102,6 +129,7 @@ async function main(): Promise<void> {
       // 2 nodes × (hints + dead letters) of this.
       HH_MAX_SIZE: '200MiB',
       HH_RELAY_ID: id,
+      HH_RETRY_MAX_INTERVAL: '200ms',
     });
     const disk = await startRelay(base('disk'));
     const r1 = await startRelay({
@@ -127,10 +155,10 @@ async function main(): Promise<void> {
     for (const load of loads) {
       // Warm-up (JIT, connections, the streams' first blocks), then the disk relay and the two
       // JetStream relays back to back.
-      for (const relay of relays) await closedLoop(relay, load, 2);
-      const onDisk = await closedLoop(disk, load);
-      const onR1 = await closedLoop(r1, load);
-      const onR3 = await closedLoop(r3, load);
+      for (const relay of relays) await measured(relay, load, 2);
+      const onDisk = await measured(disk, load);
+      const onR1 = await measured(r1, load);
+      const onR3 = await measured(r3, load);
       const perSecond = (r: Rate) => ({ value: r.handoffs, unit: 'hand-offs/s' });
       const baseline = { ...perSecond(onDisk), label: 'same relay, disk store' };
       rows.push(
@@ -142,6 +170,26 @@ async function main(): Promise<void> {
           `R3 ${Math.round(onR3.points)}`,
       );
     }
+    const [catchUpDisk, catchUpR1, catchUpR3] = [
+      await catchUp(disk, loads[0], b),
+      await catchUp(r1, loads[0], b),
+      await catchUp(r3, loads[0], b),
+    ];
+    const points = (value: number) => ({ value, unit: 'points/s' });
+    const catchUpBaseline = { ...points(catchUpDisk), label: 'same relay, disk store' };
+    const backlog = `${(CATCHUP_POINTS / 1e6).toFixed(1)} M points`;
+    rows.push(
+      {
+        label: `catch-up of ≥ ${backlog} into b, JetStream R1`,
+        measured: points(catchUpR1),
+        baseline: catchUpBaseline,
+      },
+      {
+        label: `catch-up of ≥ ${backlog} into b, JetStream R3`,
+        measured: points(catchUpR3),
+        baseline: catchUpBaseline,
+      },
+    );
     printTable(
       `one relay handing off every write for node b (down), ${CONNECTIONS} connections, ` +
         `${SECONDS} s phases, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`,
