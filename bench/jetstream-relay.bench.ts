@@ -144,6 +144,21 @@ async function main(): Promise<void> {
       HH_JETSTREAM_REPLICAS: '3',
     });
     relays.push(disk, r1, r3);
+    // A relay that ignored HH_STORE would measure the disk store twice over: refuse to report.
+    for (const [relay, kind] of [
+      [disk, 'disk'],
+      [r1, 'jetstream'],
+      [r3, 'jetstream'],
+    ] as const) {
+      const view = (await (await fetch(`${relay.url}/hh/nodes`)).json()) as {
+        store?: { kind?: string };
+      };
+      if (view.store?.kind !== kind) {
+        throw new Error(
+          `a relay meant to use the ${kind} store says ${JSON.stringify(view.store)}`,
+        );
+      }
+    }
 
     const bodies = new BodyFactory();
     const loads: Load[] = [
