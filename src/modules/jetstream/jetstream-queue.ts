@@ -10,6 +10,7 @@ import type {
   PurgeResult,
   QueueBacklog,
   QueueEntry,
+  QueuePosition,
 } from '../queue/handoff-queue.contract';
 import { NatsUnavailableError } from './errors';
 import type { NatsLink } from './nats-link';
@@ -166,6 +167,19 @@ export class JetStreamQueue implements HandoffQueue {
   /** Never: an outage rejects appends with NatsUnavailableError and heals without a reopen. */
   isFailed(): boolean {
     return false;
+  }
+
+  async reopen(): Promise<void> {
+    await this.close();
+    await this.open();
+  }
+
+  /** Nothing to wait for: an append resolves only once JetStream acknowledged it. */
+  async sync(): Promise<void> {}
+
+  /** The head's sequence (segment is always 0): it moves only by purges and expiry. */
+  position(): QueuePosition {
+    return { segment: 0, offset: this.head };
   }
 
   /**
