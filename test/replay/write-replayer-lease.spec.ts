@@ -11,6 +11,10 @@ import { RecordingMetrics } from '../support/recording-metrics';
 import { CapturingLogger } from '../support/silent-logger';
 import { makeTempDir, removeDir } from '../support/temp-dir';
 
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('WriteReplayer under a replay lease', () => {
   let dir: string;
   let queue: DiskBackedQueue;
@@ -98,6 +102,25 @@ describe('WriteReplayer under a replay lease', () => {
     await replayer.drain();
     expect(sent.flat()).toEqual(['e0', 'e1', 'e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
     expect(queue.backlog().entries).toBe(0);
+  });
+
+  it('never passes entries whose advance failed after the lease was lost mid-advance', async () => {
+    const advance = queue.advance.bind(queue);
+    let failNext: ((err: Error) => void) | null = null;
+    jest.spyOn(queue, 'advance').mockImplementation((n) => {
+      if (sent.length === 1 && !failNext) {
+        return new Promise<void>((_resolve, reject) => (failNext = reject));
+      }
+      return advance(n);
+    });
+    const first = replayer.sendWrite();
+    await until(() => failNext !== null);
+    // The lease goes while the advance is in flight; then the advance fails.
+    replayer.stopReading();
+    failNext!(new Error('advance failed'));
+    await expect(first).rejects.toThrow('advance failed');
+    await replayer.drain();
+    expect(sent.flat()).toEqual(['e0', 'e1', 'e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
   });
 
   it('passes owed entries unsent when the lease was kept', async () => {
