@@ -136,6 +136,8 @@ export class JetStreamNodeStore implements NodeStore {
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
     this.leases.clear();
+    // A closing relay closes its own connection: not an outage to warn about.
+    this.link?.removeAllListeners('state');
     await this.link?.close();
   }
 
