@@ -5,8 +5,8 @@
  * relay works again once NATS is back, without a restart. The nodes are fake InfluxDB nodes
  * (unit level); the multi-relay and cluster fault tests run real relay processes elsewhere.
  */
-import { NatsLink, NodeLease, openLeaseBucket } from '../../src/modules/jetstream';
-import { FakeInfluxNode, type Responder } from '../support/fake-influx-node';
+import { JetStreamQueue, NatsLink, NodeLease, openLeaseBucket } from '../../src/modules/jetstream';
+import { closedPort, FakeInfluxNode, type Responder } from '../support/fake-influx-node';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
 import { startRelay, type RunningRelay } from '../support/relay-app';
 import { until } from '../support/until';
@@ -237,5 +237,61 @@ describe('the relay replays a node only while it holds the node’s lease', () =
     expect(await probe.holder()).toBeNull();
     expect(await probe.acquire()).toBe(true);
     await probe.release();
+  });
+});
+
+describe('an operator purge on a relay that does not hold the lease', () => {
+  let nats: NatsServer;
+  let relay: RunningRelay;
+  let link: NatsLink;
+  let other: NodeLease;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    link = await NatsLink.connect({ servers: nats.url });
+    other = new NodeLease(await openLeaseBucket(link, { ttlMs: 2000 }), 'b', 'relay-other');
+    expect(await other.acquire()).toBe(true);
+    other.start();
+    relay = await startRelay([{ id: 'b', url: `http://127.0.0.1:${await closedPort()}` }], {
+      store: 'jetstream',
+      natsUrl: nats.url,
+      relayId: 'relay-1',
+      leaseTtlMs: 2000,
+      maxSize: 64 * 1024 * 1024,
+    });
+  });
+
+  afterAll(async () => {
+    await relay?.close();
+    await other?.stop();
+    await link?.close();
+    await nats?.kill();
+  });
+
+  it('purges the stream, and does not count the holder’s later advances as expired', async () => {
+    for (let v = 0; v < 5; v++) {
+      await fetch(`${relay.url}/write?db=test`, { method: 'POST', body: `m v=${v}i` });
+    }
+    expect(relay.handoff.backlog('b').entries).toBe(5);
+    expect(await relay.handoff.purge('b')).toMatchObject({ entries: 5 });
+
+    // The lease holder (another relay) appends and delivers three entries.
+    const holder = new JetStreamQueue(link, 'b', { maxSize: 64 * 1024 * 1024 });
+    await holder.open();
+    try {
+      for (let i = 0; i < 3; i++) await holder.append(Buffer.from(`h${i}`));
+      expect(await holder.peek(1024, 3)).toHaveLength(3);
+      await holder.advance(3);
+    } finally {
+      await holder.close();
+    }
+    const mine = relay.handoff.queueOf('b') as JetStreamQueue;
+    // This relay's view catches up with the stream (refreshed every second)...
+    expect(await until(async () => mine.position().offset === 9)).toBe(true);
+    // ...and counts nothing of that as an expiry.
+    expect(mine.expired()).toBe(0);
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(metrics).toMatch(/^hh_purged_entries_total\{node="b",reason="age"\} 0$/m);
+    expect(metrics).toMatch(/^hh_purged_entries_total\{node="b",reason="operator"\} 5$/m);
   });
 });

@@ -21,7 +21,7 @@ import {
 } from './errors';
 import { HttpNodeClient } from './http-node-client';
 import { NODE_CLIENT, type NodeClient } from './node-client.interface';
-import { holdsEntries, openWithEntries, queueOf } from './node-entry';
+import { holdsEntries, mayReplay, openWithEntries, queueOf } from './node-entry';
 import { createNodeStore, type StoreStatus } from './node-store';
 import { NodeLifecycle } from './node-lifecycle';
 import { nodeStatus } from './node-status';
@@ -203,8 +203,13 @@ export class HandoffService
   }
 
   /** Drops the node's whole backlog (operator); counted with reason 'operator'. */
-  purge(id: string): Promise<PurgeResult> {
-    return this.lifecycle.get(id).replayer.purgeAll('operator');
+  async purge(id: string): Promise<PurgeResult> {
+    const entry = this.lifecycle.get(id);
+    const result = await entry.replayer.purgeAll('operator');
+    // JetStream: a relay without the lease purged for the operator; it is not the node's
+    // reader, so the holder's advances from now on are not expiries it should count.
+    if (!mayReplay(entry)) entry.replayer.stopReading();
+    return result;
   }
 
   deadLetters(id: string, limit?: number): Promise<DeadLetter[]> {
