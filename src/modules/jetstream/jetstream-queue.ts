@@ -10,8 +10,9 @@ import type {
   PurgeResult,
   QueueBacklog,
   QueueEntry,
+  QueuePosition,
 } from '../queue/handoff-queue.contract';
-import { NatsUnavailableError } from './errors';
+import { JetStreamConfigError, NatsUnavailableError } from './errors';
 import type { NatsLink } from './nats-link';
 import { nodeStreamNames } from './names';
 import {
@@ -129,6 +130,14 @@ export class JetStreamQueue implements HandoffQueue {
       await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
       this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
     } catch (err) {
+      // JetStream reserves max_bytes on every replica up front: say which setting to change.
+      if (/insufficient (storage )?resources/i.test(String(err))) {
+        throw new JetStreamConfigError(
+          `stream ${this.stream} needs ${this.maxSize} bytes (HH_MAX_SIZE) on each of ` +
+            `${this.replicas} replica(s), more than the NATS servers have left for JetStream ` +
+            `(max_file_store): lower HH_MAX_SIZE or give JetStream more storage`,
+        );
+      }
       throw this.unavailable('open', err);
     }
     this.opened = true;
@@ -166,6 +175,19 @@ export class JetStreamQueue implements HandoffQueue {
   /** Never: an outage rejects appends with NatsUnavailableError and heals without a reopen. */
   isFailed(): boolean {
     return false;
+  }
+
+  async reopen(): Promise<void> {
+    await this.close();
+    await this.open();
+  }
+
+  /** Nothing to wait for: an append resolves only once JetStream acknowledged it. */
+  async sync(): Promise<void> {}
+
+  /** The head's sequence (segment is always 0): it moves only by purges and expiry. */
+  position(): QueuePosition {
+    return { segment: 0, offset: this.head };
   }
 
   /**

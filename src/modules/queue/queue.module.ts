@@ -1,7 +1,7 @@
 import { type DynamicModule, type FactoryProvider, Module, type Provider } from '@nestjs/common';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
-import type { DiskBackedQueue } from './disk-backed-queue';
+import type { HandoffQueue } from './handoff-queue.contract';
 import { HandoffQueueRegistry } from './handoff-queue-registry';
 import { HANDOFF_QUEUE_SOURCE, type HandoffQueueSource } from './handoff-queue-source';
 import { QueueCoreModule } from './queue-core.module';
@@ -56,7 +56,7 @@ export class QueueModule {
    * the node is not configured). Invalid ids throw here.
    */
   static registerQueue(...nodeIds: string[]): DynamicModule {
-    const providers: Provider<Promise<DiskBackedQueue>>[] = [...new Set(nodeIds)].map((id) => ({
+    const providers: Provider<Promise<HandoffQueue>>[] = [...new Set(nodeIds)].map((id) => ({
       provide: getHandoffQueueToken(id),
       useFactory: (source: HandoffQueueSource) => source.queueOf(id),
       inject: [HANDOFF_QUEUE_SOURCE],

@@ -1,4 +1,5 @@
-import type { DiskBackedQueue } from '../queue/disk-backed-queue';
+import type { HandoffQueue } from '../queue/handoff-queue.contract';
+import type { NodeLease } from '../jetstream/node-lease';
 import type { Backoff } from './backoff';
 import type { NodeClient } from './node-client.interface';
 import type { WriteReplayer } from './write-replayer';
@@ -20,13 +21,20 @@ export interface NodeEntry {
   retirement?: Promise<void>;
   /** node.json could not be written (full disk): the retry sweep writes it. */
   recordPending?: boolean;
+  /** The node's replay lease (JetStream store): only its holder replays. None on disk. */
+  lease?: NodeLease;
+}
+
+/** This relay may replay the node now: the disk store always, JetStream while it holds the lease. */
+export function mayReplay(entry: NodeEntry): boolean {
+  return entry.lease?.isHeld() ?? true;
 }
 
 /**
  * The one place the hand-off service reaches into a node's replayer for its queue and back-off:
  * everything else asks the helpers below.
  */
-export function queueOf(entry: NodeEntry): DiskBackedQueue {
+export function queueOf(entry: NodeEntry): HandoffQueue {
   return entry.replayer.queue;
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DEFAULTS } from '../../config/defaults';
-import type { DiskBackedQueue, PurgeResult, QueueEntry } from '../queue/disk-backed-queue';
+import type { HandoffQueue, PurgeResult, QueueEntry } from '../queue/handoff-queue.contract';
 import { QueueFullError } from '../queue/errors';
 import { isNoSpace } from '../queue/queue-fs';
 import { Backoff } from './backoff';
@@ -8,7 +8,12 @@ import { QueueHealer } from './queue-healer';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { classifyError, isPermanent } from './error-classification';
-import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './errors';
+import {
+  deliveredBefore,
+  LeaseNotHeldError,
+  ReplayClosedError,
+  type PermanentWriteError,
+} from './errors';
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
@@ -37,6 +42,11 @@ export interface WriteReplayerOptions {
   replayLanes?: number;
   /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
   deadLetters?: DeadLetterQueue;
+  /**
+   * Asked before each batch and before each advance: false while another relay holds the node's
+   * replay lease (JetStream store), and nothing is read, sent or advanced. Default: always.
+   */
+  mayReplay?: () => boolean;
   logger?: ReplayLogger;
   /** Back-off jitter share (see Backoff); default 0.5. */
   jitter?: number;
@@ -50,6 +60,8 @@ interface Owed {
   bytes: number;
   /** The head when the advance failed: only from there are these the entries meant. */
   at: { segment: number; offset: number };
+  /** The reading stint it belongs to: after a lost lease, someone else may have moved the head. */
+  stint: number;
   /** Counted as replayed once passed (false: dead-lettered, already counted). */
   replayed: boolean;
 }
@@ -94,6 +106,8 @@ export class WriteReplayer {
   private readonly maxAgeMs: number;
   private closing = false;
   private inFlight = false;
+  /** Counts stopReading() calls: entries owed from an earlier stint are never passed. */
+  private stint = 0;
   /** Lock sections running or waiting; above 1 while a drain runs, someone else waits. */
   private sections = 0;
   private lastErrorMessage: string | undefined;
@@ -108,7 +122,7 @@ export class WriteReplayer {
   };
 
   constructor(
-    readonly queue: DiskBackedQueue,
+    readonly queue: HandoffQueue,
     private readonly client: NodeClient,
     private readonly metrics: ReplayMetrics,
     readonly nodeId: string,
@@ -210,7 +224,7 @@ export class WriteReplayer {
    */
   async drain(keepGoing: () => boolean = () => true): Promise<number> {
     let total = 0;
-    while (!this.closing && keepGoing()) {
+    while (!this.closing && keepGoing() && this.leased()) {
       const run = await this.locked(() => this.pipeline(keepGoing));
       total += run.bytes;
       if (!run.more) break;
@@ -266,6 +280,16 @@ export class WriteReplayer {
     });
   }
 
+  /**
+   * The replay lease was lost: nothing owed from this stint is passed later (another relay may
+   * have moved the head meanwhile), and the queue drops what it read ahead.
+   */
+  stopReading(): void {
+    this.stint++;
+    this.owed = null;
+    this.queue.stopReading?.();
+  }
+
   /** True while a send (or a purge) runs or waits for its turn. */
   isBusy(): boolean {
     return this.lock.busy() || this.inFlight;
@@ -318,6 +342,7 @@ export class WriteReplayer {
     const owed = this.owed;
     if (!owed) return;
     this.owed = null;
+    if (owed.stint !== this.stint) return;
     const at = this.queue.position();
     // The head moved otherwise (a purge, a reopen that could not resume it): sending again is
     // safe, skipping entries nobody took is not.
@@ -326,7 +351,7 @@ export class WriteReplayer {
   }
 
   private async step(): Promise<StepResult> {
-    if (this.closing) return { bytes: 0, entries: 0 };
+    if (this.closing || !this.leased()) return { bytes: 0, entries: 0 };
     await this.ready();
     const entries = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     if (entries.length === 0) return { bytes: 0, entries: 0 };
@@ -344,7 +369,7 @@ export class WriteReplayer {
 
   /** True while nothing but this drain wants the lock (and the replayer is not closing). */
   private mayContinue(keepGoing: () => boolean): boolean {
-    return !this.closing && this.sections === 1 && keepGoing();
+    return !this.closing && this.sections === 1 && keepGoing() && this.leased();
   }
 
   /**
@@ -445,11 +470,14 @@ export class WriteReplayer {
     answered = false,
   ): Promise<StepResult> {
     if (entries === 0) return { bytes: 0, entries: 0 };
+    // Lost during the send: the entries stay at the head for the lease's holder to send.
+    if (!this.leased()) throw new LeaseNotHeldError(this.nodeId);
     const at = this.queue.position();
+    const stint = this.stint;
     try {
       await this.queue.advance(entries);
     } catch (err) {
-      this.owed = { entries, bytes, at, replayed };
+      this.owed = { entries, bytes, at, replayed, stint };
       throw err;
     }
     if (answered) this.answered();
@@ -477,6 +505,10 @@ export class WriteReplayer {
       `node ${this.nodeId}: refused an entry of ${entry.payload.length} bytes handed off at ` +
         `${new Date(entry.appendedAt).toISOString()} (${err.status ? `HTTP ${err.status}` : err.code}); dead-lettered`,
     );
+  }
+
+  private leased(): boolean {
+    return this.options.mayReplay?.() ?? true;
   }
 
   /** The node answered (accepted or refused the data): it is up, the back-off resets. */
