@@ -1,8 +1,8 @@
 /**
  * The built relay (`node dist/main.js`, HH_STORE=jetstream, replicas 3) on a real 3-server NATS
  * cluster through real NATS faults, with two real influxd nodes:
- *   - the server leading b's stream SIGKILLed during a stream of hand-offs: no acknowledged
- *     write is lost, and the only refusals are 503s;
+ *   - the server leading b's stream, then the server the relay is connected to, SIGKILLed
+ *     during a stream of hand-offs: no acknowledged write is lost, the only refusals are 503s;
  *   - the whole cluster stopped and started: hand-offs answer 503 while it is down, writes that
  *     need none answer 204, and the same relay process takes hand-offs again once it is back.
  */
@@ -19,9 +19,10 @@ import {
   nodeOf,
   nodesOf,
   PointStream,
+  serverOfRelay,
   streamLeader,
 } from '../support/jetstream-relays';
-import { startNatsCluster, type NatsCluster } from '../support/nats-server';
+import { startNatsCluster, type NatsCluster, type NatsServer } from '../support/nats-server';
 import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { until } from '../support/until';
 
@@ -69,28 +70,34 @@ describe('one relay on a 3-server NATS cluster (R3) through NATS faults', () => 
     expect(await until(drained, 120_000)).toBe(true);
   };
 
-  it('loses no acknowledged hand-off when the server leading b’s stream is SIGKILLed mid-stream', async () => {
+  it('loses no acknowledged hand-off when the server leading b’s stream, then the server the relay is on, are SIGKILLed mid-stream', async () => {
     const relay = await startRelay('relay-kill');
     await b.stop();
     const stream = new PointStream(4, () => relay.url, { prefix: 'kill' });
+    const killed: string[] = [];
+    /** SIGKILLs `server` while hand-offs stream, waits for 150 more acknowledged, restarts it. */
+    const killDuringStream = async (server: NatsServer, what: string) => {
+      await server.kill();
+      killed.push(`${server.name} (${what}) after ${stream.ackedCount}`);
+      const atKill = stream.ackedCount;
+      // Hand-offs go on with two of three servers (a new leader is elected, the client
+      // reconnects to another server).
+      expect(await until(async () => stream.ackedCount >= atKill + 150, 90_000)).toBe(true);
+      await server.start();
+    };
     stream.start();
     try {
       expect(await until(async () => stream.ackedCount >= 150, 60_000)).toBe(true);
-      const leader = await streamLeader(cluster, 'b');
-      await leader.kill();
-      const atKill = stream.ackedCount;
-      // Hand-offs go on with two of three servers (a new stream leader is elected).
-      expect(await until(async () => stream.ackedCount >= atKill + 150, 90_000)).toBe(true);
-      await stream.stop();
-      expect(stream.unexpected([503])).toEqual({});
-      console.log(
-        `killed ${leader.name} (b's stream leader) after ${atKill} acknowledged writes; ` +
-          `${stream.ackedCount} acknowledged in all, ${stream.refusedWith(503)} answered 503`,
-      );
-      await leader.start();
+      await killDuringStream(await streamLeader(cluster, 'b'), "b's stream leader");
+      await killDuringStream(await serverOfRelay(cluster, 'relay-kill'), "the relay's server");
     } finally {
       await stream.stop();
     }
+    expect(stream.unexpected([503])).toEqual({});
+    console.log(
+      `killed ${killed.join(', then ')} acknowledged writes; ${stream.ackedCount} acknowledged ` +
+        `in all, ${stream.refusedWith(503)} answered 503`,
+    );
     await catchUp(relay);
     expectEveryAckedInOrder(await checkNode(b, stream), stream);
     expectEveryAckedInOrder(await checkNode(a, stream), stream);

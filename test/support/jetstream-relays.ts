@@ -108,6 +108,19 @@ export async function streamLeader(cluster: NatsCluster, id: string): Promise<Na
   }
 }
 
+/**
+ * The running server of `cluster` that relay `relayId`'s NATS connection is on, from each
+ * server's `/connz` (the relay names its connection `hinted-handoff <relay id>`).
+ */
+export async function serverOfRelay(cluster: NatsCluster, relayId: string): Promise<NatsServer> {
+  for (const server of cluster.servers.filter((s) => s.running)) {
+    const res = await exchange(`${server.monitorUrl}/connz?limit=1024`);
+    const body = JSON.parse(res.text) as { connections?: { name?: string }[] };
+    if (body.connections?.some((c) => c.name === `hinted-handoff ${relayId}`)) return server;
+  }
+  throw new Error(`no running server has a connection of relay ${relayId}`);
+}
+
 /** The base timestamp of the writes (ns): every point of a PointStream lies after it. */
 const T0 = 1_600_000_000_000_000_000n;
 
