@@ -12,7 +12,7 @@ import type {
   QueueEntry,
   QueuePosition,
 } from '../queue/handoff-queue.contract';
-import { JetStreamConfigError, NatsUnavailableError } from './errors';
+import { NatsUnavailableError } from './errors';
 import type { NatsLink } from './nats-link';
 import { nodeStreamNames } from './names';
 import {
@@ -21,6 +21,7 @@ import {
   HEADER_BYTES,
   nodeStreamConfig,
   MESSAGE_NOT_FOUND,
+  noRoomFor,
   STREAM_FULL,
   STREAM_NOT_FOUND,
   storedFraming,
@@ -130,15 +131,7 @@ export class JetStreamQueue implements HandoffQueue {
       await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
       this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
     } catch (err) {
-      // JetStream reserves max_bytes on every replica up front: say which setting to change.
-      if (/insufficient (storage )?resources/i.test(String(err))) {
-        throw new JetStreamConfigError(
-          `stream ${this.stream} needs ${this.maxSize} bytes (HH_MAX_SIZE) on each of ` +
-            `${this.replicas} replica(s), more than the NATS servers have left for JetStream ` +
-            `(max_file_store): lower HH_MAX_SIZE or give JetStream more storage`,
-        );
-      }
-      throw this.unavailable('open', err);
+      throw noRoomFor(this.stream, limits, err) ?? this.unavailable('open', err);
     }
     this.opened = true;
     this.timer = setInterval(
