@@ -35,6 +35,9 @@ export function jetstreamRelayEnv(
     HH_RETRY_INTERVAL: '20ms',
     HH_RETRY_MAX_INTERVAL: '250ms',
     HH_WRITE_TIMEOUT: '5s',
+    // Small replay batches: a catch-up of a few hundred hand-offs takes many batches (and
+    // advances), as a real backlog does, instead of one.
+    HH_REPLAY_BATCH_BYTES: '2KiB',
     ...extra,
   };
 }
