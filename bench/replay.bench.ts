@@ -120,22 +120,17 @@ async function timeReplayer(
   const dir = await mkdtemp(join(tmpdir(), 'hh-bench-replay-'));
   try {
     await fillQueue(dir, entries);
-    const replayer = new WriteReplayer(
-      new DiskBackedQueue(dir),
-      client,
-      NOOP_REPLAY_METRICS,
-      'sink',
-      {
-        replayBatchBytes: BATCH_BYTES,
-        replayBatchEntries: batchEntries,
-        logger: quiet,
-      },
-    );
+    const queue = new DiskBackedQueue(dir);
+    const replayer = new WriteReplayer(queue, client, NOOP_REPLAY_METRICS, 'sink', {
+      replayBatchBytes: BATCH_BYTES,
+      replayBatchEntries: batchEntries,
+      logger: quiet,
+    });
     await replayer.open();
     const start = process.hrtime.bigint();
     await replayer.drain();
     const ms = msSince(start);
-    if (replayer.queue.backlog().entries !== 0) throw new Error('replayer left entries behind');
+    if (queue.backlog().entries !== 0) throw new Error('replayer left entries behind');
     await replayer.close();
     return ms;
   } finally {

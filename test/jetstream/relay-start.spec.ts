@@ -70,6 +70,30 @@ describe('the relay process with HH_STORE=jetstream', () => {
       expect(out).toMatch(/needs 1073741824 bytes \(HH_MAX_SIZE\).*lower HH_MAX_SIZE/);
     });
 
+    it('shuts down cleanly (exit 0) while NATS is down', async () => {
+      const relay = await spawnRelay({
+        HH_DATA_DIR: dataDir,
+        HH_NODES: `a=${node.url}`,
+        HH_STORE: 'jetstream',
+        HH_NATS_URL: nats.url,
+        HH_MAX_SIZE: '64MiB',
+        HH_SHUTDOWN_TIMEOUT: '5s',
+      });
+      try {
+        await nats.kill();
+        const state = async () =>
+          ((await (await fetch(`${relay.url}/hh/nodes`)).json()) as { store: { nats: string } })
+            .store.nats;
+        expect(await until(async () => (await state()) !== 'connected')).toBe(true);
+        const started = Date.now();
+        expect(await relay.stop()).toBe(0);
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        await relay.kill();
+        await nats.start();
+      }
+    });
+
     it('holds the leases as <hostname>-<pid> and releases them on SIGTERM', async () => {
       const relay = await spawnRelay({
         HH_DATA_DIR: dataDir,

@@ -31,6 +31,7 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
   let logger: CapturingLogger;
   let clock: ManualClock;
   let replayer: WriteReplayer;
+  let queue: DiskBackedQueue;
 
   beforeEach(async () => {
     dir = await makeTempDir();
@@ -39,7 +40,7 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     metrics = new RecordingMetrics();
     logger = new CapturingLogger();
     clock = new ManualClock();
-    const queue = new DiskBackedQueue(dir, { fsync: 'always', fs });
+    queue = new DiskBackedQueue(dir, { fsync: 'always', fs });
     replayer = new WriteReplayer(queue, node, metrics, 'n1', {
       deadLetters: new DeadLetterQueue(dir, { fsync: 'always' }),
       logger,
@@ -64,14 +65,14 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
       return errno('EIO');
     };
     await expect(replayer.write(Buffer.from('lost?'))).rejects.toThrow('EIO');
-    expect(replayer.queue.isFailed()).toBe(true);
+    expect(queue.isFailed()).toBe(true);
   }
 
   it('reopens the failed queue on the next write once the cause is gone, and keeps what was acknowledged', async () => {
     await replayer.write(Buffer.from('a'));
     await failQueueOnce();
     await replayer.write(Buffer.from('b'));
-    expect(replayer.queue.isFailed()).toBe(false);
+    expect(queue.isFailed()).toBe(false);
     await replayer.drain();
     // 'lost?' was written but its fdatasync failed: at-least-once keeps it if its bytes stayed.
     expect(node.lines().filter((l) => l !== 'lost?')).toEqual(['a', 'b']);
@@ -85,7 +86,7 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     await failQueueOnce();
     await replayer.drain();
     expect(node.lines().filter((l) => l !== 'lost?')).toEqual(['a', 'b', 'c']);
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('a hand-off arriving while the heal has the queue closed for reopening waits for it', async () => {
@@ -95,7 +96,7 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     let during: Promise<void> | null = null;
     fs.fault = (op, file) => {
       if (op === 'open' && file.endsWith('.seg') && !during) {
-        expect(replayer.queue.isOpen()).toBe(false);
+        expect(queue.isOpen()).toBe(false);
         during = replayer.write(Buffer.from('b'));
       }
       return undefined;
@@ -115,10 +116,10 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     // Not due yet: no reopen attempt, a clear error.
     await expect(replayer.drain()).rejects.toBeInstanceOf(QueueUnavailableError);
     await expect(replayer.write(Buffer.from('x'))).rejects.toBeInstanceOf(QueueFailedError);
-    expect(replayer.healer.dueInMs()).toBe(100);
+    expect(replayer.healDueInMs()).toBe(100);
     await clock.advance(100);
     await expect(replayer.drain()).rejects.toThrow('EMFILE');
-    expect(replayer.healer.dueInMs()).toBe(200);
+    expect(replayer.healDueInMs()).toBe(200);
     expect(logger.lines.filter((l) => l.includes('cannot be reopened'))).toHaveLength(1);
     fs.fault = () => undefined;
     await clock.advance(200);
@@ -138,28 +139,28 @@ describe('a failed queue heals (replay and hand-off paths)', () => {
     };
     await expect(replayer.drain()).rejects.toThrow('EIO');
     // The back-off was not reset by the send whose advance failed.
-    expect(replayer.backoff.failures()).toBe(0);
+    expect(replayer.failures()).toBe(0);
     node.onSend = () => undefined;
     fs.fault = () => undefined;
     await replayer.drain();
     await replayer.write(Buffer.from('d'));
     await replayer.drain();
     expect(node.batches).toEqual([['a', 'b', 'c'], ['d']]);
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('never sends a batch again when the queue failed during its advance, and reopens it', async () => {
     for (const l of ['a', 'b', 'c']) await replayer.write(Buffer.from(l));
     await replayer.close();
     // 'interval': the advance stays in memory; the tick's fdatasync of the position then fails.
-    const queue = new DiskBackedQueue(dir, { fsync: 'always', fs });
+    queue = new DiskBackedQueue(dir, { fsync: 'always', fs });
     replayer = new WriteReplayer(queue, node, metrics, 'n1', { logger, clock, jitter: 0 });
     await replayer.open();
     node.onSend = () => {
       // The advance's durable position write fails: the queue is not failed by that alone, so
       // fail it too (as a failed tail sync would) to take the reopen path.
       fs.fault = (op) => (op === 'datasync' ? errno('EIO') : undefined);
-      void replayer.queue.append(Buffer.from('z')).catch(() => undefined);
+      void queue.append(Buffer.from('z')).catch(() => undefined);
     };
     await expect(replayer.drain()).rejects.toThrow();
     node.onSend = () => undefined;

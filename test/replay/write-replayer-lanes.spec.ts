@@ -62,6 +62,7 @@ class KeyValueNode implements NodeClient {
 describe('WriteReplayer with a client that partitions its entries (lanes)', () => {
   let dir: string;
   let replayer: WriteReplayer;
+  let queue: DiskBackedQueue;
   let node: KeyValueNode;
 
   beforeEach(async () => {
@@ -75,19 +76,14 @@ describe('WriteReplayer with a client that partitions its entries (lanes)', () =
   });
 
   async function open(lanes: number, client: NodeClient = node): Promise<void> {
-    replayer = new WriteReplayer(
-      new DiskBackedQueue(dir, { fsync: 'never' }),
-      client,
-      new RecordingMetrics(),
-      'n1',
-      {
-        deadLetters: new DeadLetterQueue(dir, { fsync: 'never' }),
-        logger: new CapturingLogger(),
-        jitter: 0,
-        replayLanes: lanes,
-        replayBatchBytes: 1024 * 1024,
-      },
-    );
+    queue = new DiskBackedQueue(dir, { fsync: 'never' });
+    replayer = new WriteReplayer(queue, client, new RecordingMetrics(), 'n1', {
+      deadLetters: new DeadLetterQueue(dir, { fsync: 'never' }),
+      logger: new CapturingLogger(),
+      jitter: 0,
+      replayLanes: lanes,
+      replayBatchBytes: 1024 * 1024,
+    });
     await replayer.open();
   }
 
@@ -107,7 +103,7 @@ describe('WriteReplayer with a client that partitions its entries (lanes)', () =
     await replayer.drain();
     expect(node.maxInFlight).toBe(4);
     expect(node.state).toEqual(lastValues(19));
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('without lanes configured (or without partition) sends strictly one batch at a time', async () => {
@@ -125,10 +121,10 @@ describe('WriteReplayer with a client that partitions its entries (lanes)', () =
     node.failOn = { text: 'k1=7', err: () => new TransientWriteError('lane down') };
     await expect(replayer.drain()).rejects.toThrow('lane down');
     // Entries 0..6 went through on every lane; 7 and on wait.
-    expect(replayer.queue.backlog().entries).toBe(13);
+    expect(queue.backlog().entries).toBe(13);
     await replayer.drain();
     expect(node.state).toEqual(lastValues(19));
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('drains every lane before a barrier, and dead-letters only the entry a lane refuses', async () => {

@@ -30,15 +30,16 @@ describe('WriteReplayer open', () => {
   it('releases the queue it opened when its dead-letter queue cannot be opened', async () => {
     const dir = path.join(dataDir, 'n1');
     await lockedByAnotherProcess(path.join(dir, DEAD_LETTER_DIR));
+    const queue = new DiskBackedQueue(dir);
     const replayer = new WriteReplayer(
-      new DiskBackedQueue(dir),
+      queue,
       { send: () => Promise.resolve() },
       NOOP_REPLAY_METRICS,
       'n1',
       { deadLetters: new DeadLetterQueue(dir) },
     );
     await expect(replayer.open()).rejects.toBeInstanceOf(QueueLockedError);
-    expect(replayer.queue.isOpen()).toBe(false);
+    expect(queue.isOpen()).toBe(false);
     // The node's queue is free again: nothing holds its lock, in this process or on disk.
     await expect(fs.stat(path.join(dir, 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
     const again = new DiskBackedQueue(dir);

@@ -128,7 +128,7 @@ describe('WriteReplayer drain pipeline', () => {
     // The head was read once; every later batch came from a read-ahead (the last one empty).
     expect(reads.filter((r) => r.skip === 0)).toHaveLength(1);
     expect(reads).toHaveLength(client.batches.length + 1);
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
     expect(metrics.total('replayed')).toBe(400);
   });
 
@@ -186,12 +186,12 @@ describe('WriteReplayer drain pipeline', () => {
     await expect(replayer.drain()).rejects.toBeInstanceOf(TransientWriteError);
     expect(aheadPending).toBe(true);
     const sentBefore = client.received().length;
-    expect(replayer.queue.backlog().entries).toBe(100 - sentBefore);
-    expect(replayer.backoff.failures()).toBe(1);
+    expect(queue.backlog().entries).toBe(100 - sentBefore);
+    expect(replayer.failures()).toBe(1);
     await replayer.drain();
     expect(client.received()).toEqual(lines);
     expect(metrics.total('replayed')).toBe(100);
-    expect(replayer.backoff.failures()).toBe(0);
+    expect(replayer.failures()).toBe(0);
   });
 
   it('bisects a refused batch in the middle of a pipelined drain, and goes on in order', async () => {
@@ -210,7 +210,7 @@ describe('WriteReplayer drain pipeline', () => {
     expect(client.received()).toEqual(lines.filter((l) => l !== refused));
     const dead = await replayer.deadLetters!.read(10);
     expect(dead.map((d) => String(d.payload))).toEqual([refused]);
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('sends what was written after the read-ahead found the end, in the same drain', async () => {
@@ -224,7 +224,7 @@ describe('WriteReplayer drain pipeline', () => {
     const lines = await writeLines(5);
     await replayer.drain();
     expect(client.batches).toEqual([lines, ['late v=1']]);
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
   });
 
   it('rejects with a failed read-ahead once the batch in flight is acknowledged, and resends nothing', async () => {
@@ -242,7 +242,7 @@ describe('WriteReplayer drain pipeline', () => {
     const lines = await writeLines(50);
     await expect(replayer.drain()).rejects.toThrow('EIO: read failed');
     expect(client.batches).toHaveLength(1);
-    expect(replayer.queue.backlog().entries).toBe(50 - client.batches[0].length);
+    expect(queue.backlog().entries).toBe(50 - client.batches[0].length);
     await replayer.drain();
     expect(client.received()).toEqual(lines);
   });
@@ -270,7 +270,7 @@ describe('WriteReplayer drain pipeline', () => {
     expect(client.received()).toEqual(
       Array.from({ length: client.received().length }, (_, i) => line(i)),
     );
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
     expect(metrics.total('replayed') + metrics.total('purged')).toBe(100);
   });
 

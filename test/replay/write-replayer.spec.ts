@@ -24,6 +24,7 @@ describe('WriteReplayer', () => {
   let metrics: RecordingMetrics;
   let logger: CapturingLogger;
   let replayer: WriteReplayer;
+  let queue: DiskBackedQueue;
   let queueNow: number;
 
   beforeEach(async () => {
@@ -48,7 +49,7 @@ describe('WriteReplayer', () => {
     nodeClient?: NodeClient,
   ): Promise<WriteReplayer> {
     client = new HttpNodeClient([{ id: 'n1', url: sink.url }], { timeoutMs: 2000, format });
-    const queue = new DiskBackedQueue(dir, { fsync: 'never', now: () => queueNow });
+    queue = new DiskBackedQueue(dir, { fsync: 'never', now: () => queueNow });
     replayer = new WriteReplayer(queue, nodeClient ?? client, metrics, 'n1', {
       deadLetters: new DeadLetterQueue(dir, { fsync: 'never', now: () => queueNow }),
       logger,
@@ -80,12 +81,12 @@ describe('WriteReplayer', () => {
     const lines = await writeLines(500);
     await expect(replayer.sendWrite()).rejects.toBeInstanceOf(NodeUnreachableError);
     await expect(replayer.drain()).rejects.toBeInstanceOf(NodeUnreachableError);
-    expect(replayer.queue.backlog().entries).toBe(500);
+    expect(queue.backlog().entries).toBe(500);
     await sink.start();
     const bytes = await replayer.drain();
     expect(sink.lines()).toEqual(lines);
     expect(bytes).toBe(lines.reduce((a, l) => a + l.length, 0));
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
     expect(metrics.total('replayed')).toBe(500);
     expect(metrics.total('appended')).toBe(500);
   });
@@ -134,7 +135,7 @@ describe('WriteReplayer', () => {
     const bytes = await replayer.drain();
     expect(sink.lines()).toEqual(lines.filter((_, i) => i !== 7));
     expect(bytes).toBe(lines.reduce((a, l, i) => (i === 7 ? a : a + l.length), 0));
-    expect(replayer.queue.backlog().entries).toBe(0);
+    expect(queue.backlog().entries).toBe(0);
     const dlq = replayer.deadLetters!;
     expect(dlq.count()).toBe(1);
     const [dead] = await dlq.read(10);
@@ -187,7 +188,7 @@ describe('WriteReplayer', () => {
     const lines = await writeLines(10);
     sink.mode = mode;
     await expect(replayer.drain()).rejects.toBeInstanceOf(type);
-    expect(replayer.queue.backlog().entries).toBe(10);
+    expect(queue.backlog().entries).toBe(10);
     expect(replayer.deadLetters!.count()).toBe(0);
     sink.mode = { kind: 'up' };
     await replayer.drain();
@@ -196,7 +197,7 @@ describe('WriteReplayer', () => {
 
   it('keeps the batch when the node hangs past the timeout', async () => {
     client = new HttpNodeClient([{ id: 'n1', url: sink.url }], { timeoutMs: 100, format: 'lines' });
-    const queue = new DiskBackedQueue(dir, { fsync: 'never' });
+    queue = new DiskBackedQueue(dir, { fsync: 'never' });
     replayer = new WriteReplayer(queue, client, metrics, 'n1', { logger, jitter: 0 });
     await replayer.open();
     await replayer.write(Buffer.from('a v=1'));
@@ -215,15 +216,15 @@ describe('WriteReplayer', () => {
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       await expect(replayer.sendWrite()).rejects.toThrow();
-      delays.push(replayer.backoff.current());
+      delays.push(replayer.backoffMs());
     }
     expect(delays).toEqual([10, 20, 40, 50, 50]);
     expect(metrics.of('backoff').map((a) => a[1])).toEqual([10, 20, 40, 50, 50]);
     expect(metrics.of('nodeUp').at(-1)).toEqual(['n1', false]);
     sink.mode = { kind: 'up' };
     await replayer.sendWrite();
-    expect(replayer.backoff.current()).toBe(0);
-    expect(replayer.backoff.failures()).toBe(0);
+    expect(replayer.backoffMs()).toBe(0);
+    expect(replayer.failures()).toBe(0);
     expect(metrics.of('backoff').at(-1)).toEqual(['n1', 0]);
     expect(metrics.of('nodeUp').at(-1)).toEqual(['n1', true]);
   });
@@ -244,7 +245,7 @@ describe('WriteReplayer', () => {
     await open({}, 'lines', flaky);
     const lines = await writeLines(8);
     await expect(replayer.sendWrite()).rejects.toBeInstanceOf(TransientWriteError);
-    expect(replayer.queue.backlog().entries).toBe(5);
+    expect(queue.backlog().entries).toBe(5);
     expect(metrics.total('replayed')).toBe(3);
     await replayer.drain();
     expect(got).toEqual(lines);
@@ -255,7 +256,7 @@ describe('WriteReplayer', () => {
       timeoutMs: 1000,
       format: 'lines',
     });
-    const queue = new DiskBackedQueue(dir, { fsync: 'never', maxSize: 4096, maxSegmentSize: 1024 });
+    queue = new DiskBackedQueue(dir, { fsync: 'never', maxSize: 4096, maxSegmentSize: 1024 });
     replayer = new WriteReplayer(queue, client, metrics, 'n1', { logger });
     await replayer.open();
     let err: unknown;
@@ -304,9 +305,9 @@ describe('WriteReplayer', () => {
     await replayer.close();
     await draining;
     const sent = sink.lines().length;
-    expect(replayer.queue.isOpen()).toBe(false);
+    expect(queue.isOpen()).toBe(false);
     // Reopen: whatever was not acknowledged is still there, nothing lost.
     await replayer.open();
-    expect(replayer.queue.backlog().entries + sent).toBe(5);
+    expect(queue.backlog().entries + sent).toBe(5);
   });
 });

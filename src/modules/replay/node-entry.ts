@@ -1,6 +1,5 @@
 import type { HandoffQueue } from '../queue/handoff-queue.contract';
 import type { NodeLease } from '../jetstream/node-lease';
-import type { Backoff } from './backoff';
 import type { NodeClient } from './node-client.interface';
 import type { WriteReplayer } from './write-replayer';
 
@@ -11,6 +10,8 @@ export interface NodeEntry {
   configured: boolean;
   /** Where this node's batches go; undefined for an inactive node nobody can reach. */
   client?: NodeClient;
+  /** The node's hand-off queue; its replayer reads and advances it, everyone else only looks. */
+  queue: HandoffQueue;
   replayer: WriteReplayer;
   paused: boolean;
   /** A scheduled replay run is in progress (its timer already fired). */
@@ -30,16 +31,8 @@ export function mayReplay(entry: NodeEntry): boolean {
   return entry.lease?.isHeld() ?? true;
 }
 
-/**
- * The one place the hand-off service reaches into a node's replayer for its queue and back-off:
- * everything else asks the helpers below.
- */
 export function queueOf(entry: NodeEntry): HandoffQueue {
-  return entry.replayer.queue;
-}
-
-export function backoffOf(entry: NodeEntry): Backoff {
-  return entry.replayer.backoff;
+  return entry.queue;
 }
 
 /** The node's queue holds entries. Throws QueueNotOpenError while it is closed (a failed reopen). */

@@ -206,10 +206,10 @@ export class NodeLifecycle {
   }
 
   private async openNode(
-    init: Omit<NodeEntry, 'replayer' | 'paused' | 'running'>,
+    init: Omit<NodeEntry, 'queue' | 'replayer' | 'paused' | 'running'>,
   ): Promise<NodeEntry> {
     const queue = await this.store.queueOf(init.id);
-    const entry: NodeEntry = { ...init, paused: false, running: false } as NodeEntry;
+    const entry: NodeEntry = { ...init, queue, paused: false, running: false } as NodeEntry;
     entry.lease = this.store.leaseOf(init.id);
     // The replayer asks the entry for its client on each send, so addNode can re-point it; the
     // same for `partition`, read per batch: present only while the entry's client opts in.

@@ -1,4 +1,4 @@
-import { backoffOf, queueOf, type NodeEntry } from './node-entry';
+import { queueOf, type NodeEntry } from './node-entry';
 import type { NodeState, NodeStatus } from './node-status.interface';
 
 /** What health, metrics and the admin routes show of a node. */
@@ -7,7 +7,7 @@ export function nodeStatus(e: NodeEntry, maxSize: number): NodeStatus {
   const open = queue.isOpen();
   const backlog = open ? queue.backlog() : { entries: 0, bytes: 0, oldest: null };
   const dlq = e.replayer.deadLetters;
-  const failures = backoffOf(e).failures();
+  const failures = e.replayer.failures();
   const state: NodeState = e.paused
     ? 'paused'
     : !e.configured
@@ -34,7 +34,7 @@ export function nodeStatus(e: NodeEntry, maxSize: number): NodeStatus {
     diskBytes: open ? queue.diskUsage() + (dlq?.queue.isOpen() ? dlq.queue.diskUsage() : 0) : 0,
     maxSize,
     deadLetters: dlq?.queue.isOpen() ? dlq.count() : 0,
-    backoffMs: failures > 0 ? backoffOf(e).current() : 0,
+    backoffMs: e.replayer.backoffMs(),
     ...(lastError ? { lastError, lastErrorAt: e.replayer.lastErrorAt()?.toISOString() } : {}),
     totals: e.replayer.totals(),
     ...(lastSuccess ? { lastSuccessAt: lastSuccess.toISOString() } : {}),

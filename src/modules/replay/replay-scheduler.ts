@@ -5,7 +5,7 @@ import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { QueueFailedError } from '../queue/errors';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { LeaseNotHeldError, ReplayClosedError } from './errors';
-import { backoffOf, holdsEntries, mayReplay, queueOf, type NodeEntry } from './node-entry';
+import { holdsEntries, mayReplay, queueOf, type NodeEntry } from './node-entry';
 
 /** Name of a node's retry timeout in the SchedulerRegistry. */
 export const replayTimeoutName = (nodeId: string): string => `handoff:replay:${nodeId}`;
@@ -110,8 +110,7 @@ export class ReplayScheduler {
    * fresh step when the failure was the queue's (so a failing disk is not retried hot).
    */
   retryDelay(entry: NodeEntry): number {
-    const backoff = backoffOf(entry);
-    return backoff.current() > 0 ? backoff.current() : backoff.next();
+    return entry.replayer.retryDelay();
   }
 
   /**
@@ -119,7 +118,7 @@ export class ReplayScheduler {
    * counts as backlogged, so writes keep going through it (in order) and its replay reopens it.
    */
   hasBacklog(entry: NodeEntry): boolean {
-    if (!queueOf(entry).isOpen()) return entry.replayer.healer.needsHeal();
+    if (!queueOf(entry).isOpen()) return entry.replayer.needsHeal();
     return holdsEntries(entry);
   }
 
@@ -136,12 +135,12 @@ export class ReplayScheduler {
       if (entry.paused || entry.retiring || entry.running || entry.replayer.isBusy()) continue;
       if (!mayReplay(entry)) continue;
       if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
-      const healer = entry.replayer.healer;
+      const replayer = entry.replayer;
       if (!entry.client) {
-        if (healer.needsHeal()) void entry.replayer.heal();
+        if (replayer.needsHeal()) void replayer.heal();
         continue;
       }
-      if (healer.needsHeal()) this.arm(entry, healer.dueInMs());
+      if (replayer.needsHeal()) this.arm(entry, replayer.healDueInMs());
       else if (queueOf(entry).isOpen() && this.hasBacklog(entry)) {
         this.logger.warn(`node ${entry.id}: backlog with no replay armed; re-armed by the sweep`);
         this.arm(entry, 0);
@@ -157,7 +156,7 @@ export class ReplayScheduler {
     try {
       await this.concurrency.run(async () => {
         if (this.stopping || entry.paused) return;
-        const wasFailing = backoffOf(entry).failures() > 0;
+        const wasFailing = entry.replayer.failures() > 0;
         // A pause (or shutdown) mid-drain stops it after the batch in flight.
         await entry.replayer.drain(() => !entry.paused && !this.stopping);
         if (wasFailing) this.logger.log(`node ${entry.id}: answering again`);
@@ -169,10 +168,10 @@ export class ReplayScheduler {
       if (err instanceof ReplayClosedError || err instanceof LeaseNotHeldError || this.stopping) {
         return;
       }
-      const first = backoffOf(entry).failures() <= 1;
+      const first = entry.replayer.failures() <= 1;
       delay = this.retryDelay(entry);
       // A failed queue is logged by its healer, once per change, not once per attempt.
-      if (err instanceof QueueFailedError) delay = Math.max(delay, entry.replayer.healer.dueInMs());
+      if (err instanceof QueueFailedError) delay = Math.max(delay, entry.replayer.healDueInMs());
       else if (first) {
         this.logger.warn(
           `node ${entry.id}: replay failed (${err instanceof Error ? err.message : String(err)}); backing off`,

@@ -7,7 +7,7 @@ import { Backoff } from './backoff';
 import { QueueHealer } from './queue-healer';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import type { DeadLetterQueue } from './dead-letter-queue';
-import { classifyError, isPermanent } from './error-classification';
+import { isPermanent } from './error-classification';
 import {
   deliveredBefore,
   LeaseNotHeldError,
@@ -19,40 +19,12 @@ import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
 import { sendBatch } from './replay-lanes';
 import type { ReplayTotals } from './node-status.interface';
+import { ReplayOutcomes } from './replay-outcomes';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
+import type { WriteReplayerOptions } from './write-replayer-options';
 
-export interface WriteReplayerOptions {
-  /** First back-off delay (seed: retry interval), ms. */
-  retryIntervalMs?: number;
-  /** Back-off ceiling (seed: max retry interval), ms. */
-  retryMaxIntervalMs?: number;
-  /** Entries older than this are dropped by `purgeOld()`, ms. */
-  maxAgeMs?: number;
-  /** Replay bytes per second; <= 0 does not limit. */
-  retryRateLimit?: number;
-  /** Most bytes peeked into one send (one entry is always taken, whatever its size). */
-  replayBatchBytes?: number;
-  /** Optional cap on entries per send. */
-  replayBatchEntries?: number;
-  /**
-   * Concurrent sends per batch when the client says how its entries partition (`partition`);
-   * default 1 (strict order). Clients that lane on their own (the relay's) ignore it.
-   */
-  replayLanes?: number;
-  /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
-  deadLetters?: DeadLetterQueue;
-  /**
-   * Asked before each batch and before each advance: false while another relay holds the node's
-   * replay lease (JetStream store), and nothing is read, sent or advanced. Default: always.
-   */
-  mayReplay?: () => boolean;
-  logger?: ReplayLogger;
-  /** Back-off jitter share (see Backoff); default 0.5. */
-  jitter?: number;
-  random?: () => number;
-  clock?: Clock;
-}
+export type { WriteReplayerOptions };
 
 /** Entries a node took whose advance failed: passed before anything else is sent. */
 interface Owed {
@@ -94,8 +66,8 @@ function settled<T>(p: Promise<T>): Promise<Settled<T>> {
  * is bisected so that only the entries the node refuses on their own are dead-lettered.
  */
 export class WriteReplayer {
-  readonly backoff: Backoff;
-  readonly healer: QueueHealer;
+  private readonly outcomes: ReplayOutcomes;
+  private readonly healer: QueueHealer;
   private owed: Owed | null = null;
   private readonly limiter: RateLimiter;
   private readonly lock = new ExclusiveLock();
@@ -110,31 +82,22 @@ export class WriteReplayer {
   private stint = 0;
   /** Lock sections running or waiting; above 1 while a drain runs, someone else waits. */
   private sections = 0;
-  private lastErrorMessage: string | undefined;
-  private lastErrorTime: number | undefined;
-  private lastSuccess: number | undefined;
-  /** Running totals since start-up, for rates (the console); metrics count the same events. */
-  private readonly counted: ReplayTotals = {
-    handedOffEntries: 0,
-    handedOffBytes: 0,
-    replayedEntries: 0,
-    replayedBytes: 0,
-  };
 
   constructor(
-    readonly queue: HandoffQueue,
+    private readonly queue: HandoffQueue,
     private readonly client: NodeClient,
     private readonly metrics: ReplayMetrics,
     readonly nodeId: string,
     private readonly options: WriteReplayerOptions = {},
   ) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
-    this.backoff = new Backoff({
+    const backoff = {
       initialMs: options.retryIntervalMs ?? DEFAULTS.retryIntervalMs,
       maxMs: options.retryMaxIntervalMs ?? DEFAULTS.retryMaxIntervalMs,
       jitter: options.jitter,
       random: options.random,
-    });
+    };
+    this.outcomes = new ReplayOutcomes(new Backoff(backoff), nodeId, metrics, this.clock);
     this.limiter = new RateLimiter(options.retryRateLimit ?? DEFAULTS.retryRateLimit, this.clock);
     this.logger = options.logger ?? new Logger(`Replay:${nodeId}`);
     this.batchBytes = options.replayBatchBytes ?? DEFAULTS.replayBatchBytes;
@@ -146,12 +109,7 @@ export class WriteReplayer {
       metrics,
       this.logger,
       this.clock,
-      {
-        initialMs: options.retryIntervalMs ?? DEFAULTS.retryIntervalMs,
-        maxMs: options.retryMaxIntervalMs ?? DEFAULTS.retryMaxIntervalMs,
-        jitter: options.jitter,
-        random: options.random,
-      },
+      backoff,
     );
   }
 
@@ -196,8 +154,7 @@ export class WriteReplayer {
       throw err;
     }
     this.metrics.appended(this.nodeId, 1, payload.length);
-    this.counted.handedOffEntries += 1;
-    this.counted.handedOffBytes += payload.length;
+    this.outcomes.handedOff(payload.length);
   }
 
   /**
@@ -296,19 +253,44 @@ export class WriteReplayer {
   }
 
   lastError(): string | undefined {
-    return this.lastErrorMessage;
+    return this.outcomes.lastError();
   }
 
   lastErrorAt(): Date | undefined {
-    return this.lastErrorTime === undefined ? undefined : new Date(this.lastErrorTime);
+    return this.outcomes.lastErrorAt();
   }
 
   totals(): ReplayTotals {
-    return { ...this.counted };
+    return this.outcomes.totals();
   }
 
   lastSuccessAt(): Date | undefined {
-    return this.lastSuccess === undefined ? undefined : new Date(this.lastSuccess);
+    return this.outcomes.lastSuccessAt();
+  }
+
+  /** Consecutive failed sends since the node last answered. */
+  failures(): number {
+    return this.outcomes.failures();
+  }
+
+  /** The back-off delay now (0 while the node answers). */
+  backoffMs(): number {
+    return this.outcomes.backoffMs();
+  }
+
+  /** The delay before retrying a run that failed (steps the back-off when the node did not). */
+  retryDelay(): number {
+    return this.outcomes.retryDelay();
+  }
+
+  /** The queue (or the dead-letter queue) failed and waits to be reopened. */
+  needsHeal(): boolean {
+    return this.healer.needsHeal();
+  }
+
+  /** When the next reopen of a failed queue is due, ms from now. */
+  healDueInMs(): number {
+    return this.healer.dueInMs();
   }
 
   /**
@@ -436,10 +418,10 @@ export class WriteReplayer {
       const done = await this.acknowledge(delivered, sumBytes(payloads.slice(0, delivered)));
       // Without an open dead-letter queue a refused entry stays at the head, retried.
       if (!isPermanent(err) || !this.options.deadLetters?.queue.isOpen()) {
-        this.failed(err);
+        this.outcomes.failed(err);
         throw err;
       }
-      this.answered();
+      this.outcomes.answered();
       const rest = entries.slice(delivered);
       if (rest.length === 0) return done;
       if (rest.length === 1) {
@@ -480,11 +462,10 @@ export class WriteReplayer {
       this.owed = { entries, bytes, at, replayed, stint };
       throw err;
     }
-    if (answered) this.answered();
+    if (answered) this.outcomes.answered();
     if (replayed) {
       this.metrics.replayed(this.nodeId, entries, bytes);
-      this.counted.replayedEntries += entries;
-      this.counted.replayedBytes += bytes;
+      this.outcomes.replayed(entries, bytes);
     }
     return { bytes, entries };
   }
@@ -509,26 +490,6 @@ export class WriteReplayer {
 
   private leased(): boolean {
     return this.options.mayReplay?.() ?? true;
-  }
-
-  /** The node answered (accepted or refused the data): it is up, the back-off resets. */
-  private answered(): void {
-    this.lastSuccess = this.clock.now();
-    this.lastErrorMessage = undefined;
-    this.lastErrorTime = undefined;
-    this.metrics.nodeUp(this.nodeId, true);
-    if (this.backoff.failures() > 0) {
-      this.backoff.reset();
-      this.metrics.backoff(this.nodeId, 0);
-    }
-  }
-
-  private failed(err: unknown): void {
-    this.lastErrorMessage = err instanceof Error ? err.message : String(err);
-    this.lastErrorTime = this.clock.now();
-    this.metrics.replayError(this.nodeId, classifyError(err));
-    this.metrics.nodeUp(this.nodeId, false);
-    this.metrics.backoff(this.nodeId, this.backoff.next());
   }
 
   private countPurge(result: PurgeResult, reason: PurgeReason): void {
