@@ -16,8 +16,6 @@
  * when set, become the relay's HH_REPLAY_LANES and HH_REPLAY_BATCH_BYTES (else its defaults).
  * BENCH_PHASES=catchup runs only (3), for tuning the lanes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -26,6 +24,7 @@ import { DEFAULTS } from '../src/config/defaults';
 import { startInfluxd, type InfluxNode } from '../test/support/influxd';
 import { printTable, type BenchRow } from './bench-table';
 import { BodyFactory, closedLoop, paced, POINTS } from './line-load';
+import { backlogOf, startRelay, stopRelay, type Relay } from './relay-child';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -37,48 +36,6 @@ const DB = 'bench';
 const CATCH_UP_LIMIT_MS = 180_000;
 /** Where the direct-to-b baselines write, so the relayed data on a and b can be compared. */
 const DIRECT_DB = 'direct';
-
-interface Relay {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startRelay(env: Record<string, string>): Promise<Relay> {
-  const main = path.resolve(__dirname, '../src/main.js');
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('HH_')),
-  );
-  const child = spawn(process.execPath, [main], {
-    env: { ...base, HH_PORT: '0', HH_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const match = /"msg":"relay listening","port":(\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-      if (out.length > 1_000_000) out = out.slice(-10_000);
-    });
-    child.once('close', (code) => reject(new Error(`relay exited ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-function backlogOf(relay: Relay, node: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${relay.url}/hh/nodes/${node}`, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          const status = JSON.parse(text) as { backlog: { entries: number } };
-          resolve(status.backlog.entries);
-        });
-      })
-      .on('error', reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -258,10 +215,7 @@ async function main(): Promise<void> {
     if (counts[0] !== counts[1]) console.log(await status('a'), await status('b'));
     if (counts[0] !== counts[1]) throw new Error('the nodes differ');
   } finally {
-    if (relay) {
-      relay.child.kill('SIGTERM');
-      await once(relay.child, 'close');
-    }
+    if (relay) await stopRelay(relay);
     await Promise.all(nodes.map((n) => n.cleanup()));
     await fs.rm(dataDir, { recursive: true, force: true });
   }

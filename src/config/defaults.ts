@@ -14,6 +14,12 @@ const DAY = 24 * HOUR;
 export const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
 export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 export type WriteConsistency = 'any' | 'one' | 'quorum' | 'all';
+/** Where hints are kept: segment files under HH_DATA_DIR, or replicated NATS JetStream streams. */
+export const HANDOFF_STORES = ['disk', 'jetstream'] as const;
+export type HandoffStore = (typeof HANDOFF_STORES)[number];
+/** Copies of each JetStream stream (and of the lease bucket): what a NATS cluster takes. */
+export const JETSTREAM_REPLICAS = [1, 3, 5] as const;
+export type JetStreamReplicas = (typeof JETSTREAM_REPLICAS)[number];
 
 export const DEFAULTS = {
   dataDir: './data/hh',
@@ -56,6 +62,15 @@ export const DEFAULTS = {
   bodyTimeoutMs: 30 * SECOND,
   keepAliveTimeoutMs: 15 * SECOND,
   maxConnections: 512,
+  store: 'disk' as HandoffStore,
+  /**
+   * HH_MAX_SIZE's default with HH_STORE=jetstream: JetStream reserves each stream's max_bytes
+   * up front on every replica (hints and dead letters), so 10 GiB per node rarely fits.
+   */
+  jetstreamMaxSize: 1 * GiB,
+  jetstreamReplicas: 1 as JetStreamReplicas,
+  /** A replay lease lives this long without renewal (renewed every third of it). */
+  leaseTtlMs: 10 * SECOND,
   /** A queue at or above this share of maxSize reports unhealthy. */
   healthQueueFullRatio: 0.9,
 } as const;

@@ -90,7 +90,11 @@ export class ConfigValidationError extends HandoffError {
     super(
       [
         `Invalid hinted-handoff configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-        ...problems.map((p) => `  ${p.name}=${describeValue(p)}: ${p.expected}`),
+        ...problems.map((p) =>
+          p.value === undefined && !p.secret
+            ? `  ${p.name} (unset): ${p.expected}`
+            : `  ${p.name}=${describeValue(p)}: ${p.expected}`,
+        ),
       ].join('\n'),
     );
     // A secret's value is not kept either: whoever logs `problems` must not leak it.

@@ -1,4 +1,4 @@
-import type { FsyncPolicy, WriteConsistency } from './defaults';
+import type { FsyncPolicy, HandoffStore, JetStreamReplicas, WriteConsistency } from './defaults';
 
 /** One target node: its id (also its queue directory name) and the URL writes go to. */
 export interface NodeConfig {
@@ -59,4 +59,21 @@ export interface HandoffConfig {
   keepAliveTimeoutMs?: number;
   /** Connections open at once; more are closed as they arrive. */
   maxConnections?: number;
+  // Where hints are kept. Optional in the type (configurations built in code before the
+  // JetStream store existed stay valid: they mean `disk`); validateHandoffEnv always fills them.
+  /** `disk` (default) or `jetstream` (HH_STORE). */
+  store?: HandoffStore;
+  /** NATS servers, comma-separated (HH_NATS_URL); required with the jetstream store. */
+  natsUrl?: string;
+  /** NATS auth, at most one way: a token, a user and password, or a .creds file. */
+  natsToken?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsCreds?: string;
+  /** Copies of each node's stream and of the lease bucket: 1, 3 or 5. */
+  jetstreamReplicas?: JetStreamReplicas;
+  /** How long a replay lease lives unrenewed (HH_LEASE_TTL); another relay takes over after. */
+  leaseTtlMs?: number;
+  /** This relay's name in the replay leases (HH_RELAY_ID); default `<hostname>-<pid>`. */
+  relayId?: string;
 }

@@ -1,10 +1,11 @@
-import { DEFAULTS, FSYNC_POLICIES, type WriteConsistency } from './defaults';
+import { DEFAULTS, FSYNC_POLICIES, HANDOFF_STORES, type WriteConsistency } from './defaults';
 import { ConfigValidationError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 import { HandoffVariable, handoffVariables, problemOf } from './handoff-variable.decorator';
-import { crossCheck } from './cross-check';
+import { applyStoreDefaults, crossCheck } from './cross-check';
 import { positive } from './bounds';
 import { parseCron, parseDuration, parseTimerDuration } from './parse-durations';
+import { parseLeaseTtl, parseNatsUrls, parseRelayId, parseReplicas } from './parse-nats';
 import { parseNodes } from './parse-nodes';
 import { parseChoice, parseInteger, parseRatio, parseText } from './parse-scalars';
 import { parseBatchSize, parseRate, parseSegmentSize, parseSize } from './parse-sizes';
@@ -109,6 +110,33 @@ export class HandoffEnv {
 
   @HandoffVariable('maxConnections', (t) => parseInteger(t, 1), DEFAULTS.maxConnections)
   HH_MAX_CONNECTIONS?: string;
+
+  @HandoffVariable('store', parseChoice(HANDOFF_STORES), DEFAULTS.store)
+  HH_STORE?: string;
+
+  @HandoffVariable('natsUrl', parseNatsUrls, undefined)
+  HH_NATS_URL?: string;
+
+  @HandoffVariable('natsToken', parseText('token'), undefined, { secret: true })
+  HH_NATS_TOKEN?: string;
+
+  @HandoffVariable('natsUser', parseText('user name'), undefined)
+  HH_NATS_USER?: string;
+
+  @HandoffVariable('natsPassword', parseText('password'), undefined, { secret: true })
+  HH_NATS_PASSWORD?: string;
+
+  @HandoffVariable('natsCreds', parseText('.creds file path'), undefined)
+  HH_NATS_CREDS?: string;
+
+  @HandoffVariable('jetstreamReplicas', parseReplicas, DEFAULTS.jetstreamReplicas)
+  HH_JETSTREAM_REPLICAS?: string;
+
+  @HandoffVariable('leaseTtlMs', parseLeaseTtl, DEFAULTS.leaseTtlMs)
+  HH_LEASE_TTL?: string;
+
+  @HandoffVariable('relayId', parseRelayId, undefined)
+  HH_RELAY_ID?: string;
 }
 
 /**
@@ -163,7 +191,12 @@ export function readHandoffEnv(
       config[v.key] = v.parse(value as string);
     }
   }
-  return { config: config as unknown as HandoffConfig, problems, invalid };
+  const resolved = config as unknown as HandoffConfig;
+  // A store given as an option is applied by resolveHandoffConfig, after the options.
+  if (!skip.has('store')) {
+    applyStoreDefaults(resolved, skip.has('maxSize') || raw.HH_MAX_SIZE !== undefined);
+  }
+  return { config: resolved, problems, invalid };
 }
 
 /** The variable that sets `key`, for messages about settings (cross-checks). */

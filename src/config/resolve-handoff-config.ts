@@ -1,4 +1,4 @@
-import { crossCheck } from './cross-check';
+import { applyStoreDefaults, crossCheck } from './cross-check';
 import { ConfigValidationError, ConfigValueError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 import { envNameOf, readHandoffEnv } from './handoff-env';
@@ -32,6 +32,7 @@ export function resolveHandoffConfig(
       problems.push({ name: optionName(v.key), value, expected, secret: v.secret });
     }
   }
+  applyStoreDefaults(config, fromOptions.has('maxSize') || env.HH_MAX_SIZE != null);
   const nameOf = (key: keyof HandoffConfig) =>
     fromOptions.has(key) ? optionName(key) : envNameOf(key);
   problems.push(...crossCheck(config, nameOf, invalid).map((p) => withRawValue(p, partial, env)));

@@ -22,7 +22,7 @@ describe('the operator routes under /hh/nodes', () => {
 
   it('lists every node with its status', async () => {
     const res = await http().get('/hh/nodes').expect(200);
-    expect(res.body).toEqual({ nodes: [status('a'), status('b.2')] });
+    expect(res.body).toEqual({ store: { kind: 'disk' }, nodes: [status('a'), status('b.2')] });
   });
 
   it('shows one node', async () => {

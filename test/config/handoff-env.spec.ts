@@ -51,6 +51,15 @@ describe('validateHandoffEnv', () => {
       bodyTimeoutMs: 30_000,
       keepAliveTimeoutMs: 15_000,
       maxConnections: 512,
+      store: 'disk',
+      natsUrl: undefined,
+      natsToken: undefined,
+      natsUser: undefined,
+      natsPassword: undefined,
+      natsCreds: undefined,
+      jetstreamReplicas: 1,
+      leaseTtlMs: 10_000,
+      relayId: undefined,
     } satisfies HandoffConfig);
   });
 
@@ -328,6 +337,47 @@ describe('validateHandoffEnv', () => {
       ],
       ['0', '-1', '1.5', 'many'],
     ],
+    ['HH_STORE', 'store', [['disk', 'disk']], ['jetstream2', 'nats', 'DISK', '']],
+    [
+      'HH_NATS_URL',
+      'natsUrl',
+      [
+        ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4222'],
+        [' n1:4222, tls://n2:4222 ', 'n1:4222,tls://n2:4222'],
+      ],
+      ['', ' , ', 'http://n1:4222', 'nats://'],
+    ],
+    ['HH_NATS_TOKEN', 'natsToken', [['s3cret', 's3cret']], ['', '  ']],
+    ['HH_NATS_CREDS', 'natsCreds', [['/etc/hh/relay.creds', '/etc/hh/relay.creds']], ['']],
+    [
+      'HH_JETSTREAM_REPLICAS',
+      'jetstreamReplicas',
+      [
+        ['1', 1],
+        ['3', 3],
+        ['5', 5],
+      ],
+      ['0', '2', '4', '7', '3.0', 'three'],
+    ],
+    [
+      'HH_LEASE_TTL',
+      'leaseTtlMs',
+      [
+        ['1s', 1000],
+        ['30s', 30_000],
+        ['1h', 3_600_000],
+      ],
+      ['999ms', '0', '2h', 'soon'],
+    ],
+    [
+      'HH_RELAY_ID',
+      'relayId',
+      [
+        ['relay-1', 'relay-1'],
+        ['host.example-42', 'host.example-42'],
+      ],
+      ['', 'relay 1', 'x'.repeat(129)],
+    ],
   ];
 
   describe.each(variables)('%s', (name, key, good, bad) => {
@@ -346,7 +396,12 @@ describe('validateHandoffEnv', () => {
   });
 
   it('covers every setting with a variable', () => {
-    const covered = new Set(variables.map(([, key]) => key));
+    // HH_NATS_USER and HH_NATS_PASSWORD only go together: test/config/store-env.spec.ts.
+    const covered = new Set([
+      ...variables.map(([, key]) => key),
+      'natsUser' as const,
+      'natsPassword' as const,
+    ]);
     expect([...covered].sort()).toEqual(Object.keys(validateHandoffEnv({})).sort());
   });
 

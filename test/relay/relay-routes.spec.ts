@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { FakeInfluxNode } from '../support/fake-influx-node';
 import { startRelay, type RunningRelay } from '../support/relay-app';
+import type { DiskBackedQueue } from '../../src/modules/queue/disk-backed-queue';
 
 const TOKEN = 'relay-secret';
 
@@ -245,7 +246,7 @@ describe('relay routes (through a real socket)', () => {
           .join(''),
       ).toBe(bodies.join(''));
       expect(relay.handoff.backlog('b').entries).toBe(0);
-      expect(relay.handoff.queueOf('b').corruptCount()).toBe(0);
+      expect((relay.handoff.queueOf('b') as DiskBackedQueue).corruptCount()).toBe(0);
     });
   });
 

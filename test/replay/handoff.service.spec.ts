@@ -82,7 +82,7 @@ describe('HandoffService', () => {
       { id: 'n2', url: sink.url },
     ]);
     expect(service.nodes().map((n) => n.id)).toEqual(['n1', 'n2']);
-    expect(service.queueOf('n2').dir).toBe(path.resolve(dataDir, 'n2'));
+    expect((service.queueOf('n2') as DiskBackedQueue).dir).toBe(path.resolve(dataDir, 'n2'));
     expect(service.queueOf('n1').isOpen()).toBe(true);
     expect(service.node('n1')).toMatchObject({
       id: 'n1',

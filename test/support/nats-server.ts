@@ -19,6 +19,8 @@ export interface NatsServer {
   /** `nats://127.0.0.1:<port>`, for clients. */
   readonly url: string;
   readonly port: number;
+  /** `http://127.0.0.1:<port>`, the server's monitoring endpoint (`/connz`, `/jsz`, …). */
+  readonly monitorUrl: string;
   readonly dir: string;
   readonly running: boolean;
   readonly pid: number | undefined;
@@ -113,6 +115,7 @@ export async function startNatsCluster(
 
 class NatsServerProcess implements NatsServer {
   readonly url: string;
+  readonly monitorUrl: string;
   private readonly process: ChildServer;
 
   constructor(
@@ -123,6 +126,7 @@ class NatsServerProcess implements NatsServer {
     private readonly options: StartNatsOptions,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
+    this.monitorUrl = `http://127.0.0.1:${httpPort}`;
     this.process = new ChildServer(`nats-server ${name} (port ${port}, dir ${dir})`);
     servers.add(this);
   }

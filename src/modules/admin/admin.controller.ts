@@ -11,6 +11,7 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import type { DeadLetter, NodeStatus } from '../replay/node-status.interface';
+import type { StoreStatus } from '../replay/node-store';
 import { HandoffService } from '../replay/handoff.service';
 import { AdminAction, AdminAuthGuard } from './admin-auth.guard';
 import { adminValidationPipe } from './admin-validation.pipe';
@@ -21,6 +22,8 @@ import { operatorError } from './operator-error';
 import { UnknownNodeFilter } from './unknown-node.filter';
 
 export interface NodeListResponse {
+  /** Which store keeps the hints; with JetStream, the state of this relay's NATS connection. */
+  store: StoreStatus;
   nodes: NodeStatus[];
 }
 export interface ReplayResponse {
@@ -58,7 +61,8 @@ export class AdminController {
 
   @Get()
   list(): NodeListResponse {
-    return { nodes: this.handoff.nodes() };
+    // A host's own HandoffService stand-in may predate stores: it is the disk store.
+    return { store: this.handoff.store?.() ?? { kind: 'disk' }, nodes: this.handoff.nodes() };
   }
 
   @Get(':id')

@@ -19,6 +19,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_QUEUE_LOCKED: 503,
   ERR_REPLAY_CLOSED: 503,
   ERR_TRANSIENT_WRITE: 503,
+  // NATS JetStream (HH_STORE=jetstream) cannot be reached: nothing was stored; it heals itself.
+  ERR_NATS_UNAVAILABLE: 503,
+  // Another relay holds the node's replay lease: replay it there (or wait for a takeover).
+  ERR_LEASE_NOT_HELD: 409,
 };
 
 /**

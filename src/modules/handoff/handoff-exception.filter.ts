@@ -14,8 +14,10 @@ import {
   QueueNotOpenError,
   QueueOpenError,
 } from '../queue/errors';
+import { NatsUnavailableError } from '../jetstream/errors';
 import {
   DuplicateNodeError,
+  LeaseNotHeldError,
   InvalidNodeIdError,
   PermanentWriteError,
   ReplayClosedError,
@@ -51,6 +53,8 @@ export interface HandoffErrorBody {
   QueueLockedError,
   QueueNotOpenError,
   QueueOpenError,
+  NatsUnavailableError,
+  LeaseNotHeldError,
 )
 @Injectable()
 export class HandoffExceptionFilter implements ExceptionFilter {

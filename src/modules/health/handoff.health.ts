@@ -87,6 +87,31 @@ export class HandoffHealthIndicator {
     }
   }
 
+  /** True with HH_STORE=jetstream: /health then checks the NATS connection too. */
+  usesNats(): boolean {
+    return this.handoff.store?.().kind === 'jetstream';
+  }
+
+  /**
+   * The NATS connection of the JetStream store: down while reconnecting (hand-offs answer 503
+   * then; live writes to healthy nodes go on). Up, with `store: disk`, on the disk store.
+   */
+  isNatsHealthy<const Key extends string = 'nats'>(
+    key: Key = 'nats' as Key,
+  ): HealthIndicatorResult<Key> {
+    const check = this.healthIndicatorService.check(key);
+    const store = this.handoff.store?.() ?? { kind: 'disk' };
+    if (store.kind !== 'jetstream') return check.up({ store: store.kind });
+    const details = {
+      state: store.nats,
+      ...(store.server ? { server: store.server } : {}),
+      servers: (this.config.natsUrl ?? '').split(',').map(withoutUserInfo),
+    };
+    return store.nats === 'connected'
+      ? check.up(details)
+      : check.down({ message: `NATS ${store.nats}: hand-offs are refused (503)`, ...details });
+  }
+
   private result<Key extends string>(
     key: Key,
     problemsOf: (status: NodeStatus) => string[],
@@ -132,4 +157,9 @@ function detailsOf(status: NodeStatus): NodeHealthDetails {
     maxSize: status.maxSize,
     oldestAgeSeconds: status.backlog.oldestAgeSeconds,
   };
+}
+
+/** A server URL as shown by /health: never its user and password. */
+function withoutUserInfo(server: string): string {
+  return server.trim().replace(/\/\/[^/@]*@/, '//');
 }

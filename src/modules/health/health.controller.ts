@@ -22,7 +22,10 @@ export class HealthController implements BeforeApplicationShutdown {
     private readonly healthIndicatorService: HealthIndicatorService,
   ) {}
 
-  /** Everything, with details: each node's backlog and state, and the data directory's disk. */
+  /**
+   * Everything, with details: each node's backlog and state, the data directory's disk, and
+   * with HH_STORE=jetstream the NATS connection.
+   */
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
@@ -30,6 +33,7 @@ export class HealthController implements BeforeApplicationShutdown {
       () => this.liveness(),
       () => this.handoff.isHealthy('handoff'),
       () => this.handoff.isDiskHealthy('disk'),
+      ...(this.handoff.usesNats() ? [() => this.handoff.isNatsHealthy('nats')] : []),
     ]);
   }
 
@@ -40,7 +44,11 @@ export class HealthController implements BeforeApplicationShutdown {
     return this.health.check([() => this.liveness()]);
   }
 
-  /** Queues open and disk space left: whether a load balancer should send writes here. */
+  /**
+   * Queues open and disk space left: whether a load balancer should send writes here. NATS
+   * being down does not make a relay unready: live writes to healthy nodes still go through,
+   * and every relay shares the same NATS, so taking them all out would stop those too.
+   */
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {

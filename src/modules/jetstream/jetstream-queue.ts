@@ -10,6 +10,7 @@ import type {
   PurgeResult,
   QueueBacklog,
   QueueEntry,
+  QueuePosition,
 } from '../queue/handoff-queue.contract';
 import { NatsUnavailableError } from './errors';
 import type { NatsLink } from './nats-link';
@@ -20,6 +21,7 @@ import {
   HEADER_BYTES,
   nodeStreamConfig,
   MESSAGE_NOT_FOUND,
+  noRoomFor,
   STREAM_FULL,
   STREAM_NOT_FOUND,
   storedFraming,
@@ -129,7 +131,7 @@ export class JetStreamQueue implements HandoffQueue {
       await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
       this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
     } catch (err) {
-      throw this.unavailable('open', err);
+      throw noRoomFor(this.stream, limits, err) ?? this.unavailable('open', err);
     }
     this.opened = true;
     this.timer = setInterval(
@@ -166,6 +168,19 @@ export class JetStreamQueue implements HandoffQueue {
   /** Never: an outage rejects appends with NatsUnavailableError and heals without a reopen. */
   isFailed(): boolean {
     return false;
+  }
+
+  async reopen(): Promise<void> {
+    await this.close();
+    await this.open();
+  }
+
+  /** Nothing to wait for: an append resolves only once JetStream acknowledged it. */
+  async sync(): Promise<void> {}
+
+  /** The head's sequence (segment is always 0): it moves only by purges and expiry. */
+  position(): QueuePosition {
+    return { segment: 0, offset: this.head };
   }
 
   /**

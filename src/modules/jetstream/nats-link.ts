@@ -9,6 +9,8 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
+import type { ConfigValueError } from '../../config/errors';
+import { natsUrlList } from '../../config/parse-nats';
 import { JetStreamConfigError, NatsUnavailableError } from './errors';
 
 /** How to reach NATS: the HH_NATS_* settings. At most one way to authenticate. */
@@ -32,23 +34,11 @@ export type NatsLinkState = 'connected' | 'reconnecting' | 'closed';
 
 /** Splits and checks the server list; `nats://` is implied, as the client does. */
 export function natsServers(servers: string | readonly string[]): string[] {
-  const list = (typeof servers === 'string' ? servers.split(',') : [...servers])
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (list.length === 0) throw new JetStreamConfigError('HH_NATS_URL names no server');
-  for (const s of list) {
-    const url = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`;
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new JetStreamConfigError(`HH_NATS_URL: ${JSON.stringify(s)} is not a URL`);
-    }
-    if (!['nats:', 'tls:'].includes(parsed.protocol)) {
-      throw new JetStreamConfigError(`HH_NATS_URL: ${JSON.stringify(s)} is not nats:// or tls://`);
-    }
+  try {
+    return natsUrlList(typeof servers === 'string' ? servers : servers.join(','));
+  } catch (err) {
+    throw new JetStreamConfigError(`HH_NATS_URL ${(err as ConfigValueError).detail}`);
   }
-  return list;
 }
 
 /** The client options for `settings`; refuses two ways to authenticate at once. */

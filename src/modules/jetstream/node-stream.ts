@@ -5,6 +5,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
+import { JetStreamConfigError } from './errors';
 import { MESSAGE_ID_LENGTH } from './nats-link';
 
 /** The dedupe window for retried publishes (JetStream's default), capped by max_age. */
@@ -88,4 +89,21 @@ export async function ensureNodeStream(
     c.discard !== config.discard ||
     !c.allow_direct;
   return differs ? jsm.streams.update(config.name, { ...c, ...config }) : info;
+}
+
+/**
+ * The error for a stream the servers cannot reserve (JetStream reserves max_bytes on every
+ * replica up front), naming the setting to change; undefined for any other error.
+ */
+export function noRoomFor(
+  stream: string,
+  limits: NodeStreamLimits,
+  err: unknown,
+): JetStreamConfigError | undefined {
+  if (!/insufficient (storage )?resources/i.test(String(err))) return undefined;
+  return new JetStreamConfigError(
+    `stream ${stream} needs ${limits.maxSize} bytes (HH_MAX_SIZE) on each of ` +
+      `${limits.replicas} replica(s), more than the NATS servers have left for JetStream ` +
+      `(max_file_store): lower HH_MAX_SIZE or give JetStream more storage`,
+  );
 }

@@ -1,6 +1,10 @@
 import { Global, Module, type OnModuleDestroy } from '@nestjs/common';
 import { REPLAY_METRICS } from '../replay/replay-metrics.interface';
-import { HANDOFF_METRIC_NAMES, HANDOFF_METRIC_PROVIDERS } from './metrics.definitions';
+import {
+  HANDOFF_METRIC_NAMES,
+  HANDOFF_METRIC_PROVIDERS,
+  JETSTREAM_METRIC_NAMES,
+} from './metrics.definitions';
 import { removeMetrics } from './metrics-registry-cleanup';
 import { PrometheusReplayMetrics } from './prometheus-replay-metrics';
 
@@ -21,6 +25,6 @@ import { PrometheusReplayMetrics } from './prometheus-replay-metrics';
 })
 export class HandoffMetricsModule implements OnModuleDestroy {
   onModuleDestroy(): void {
-    removeMetrics(HANDOFF_METRIC_NAMES);
+    removeMetrics([...HANDOFF_METRIC_NAMES, ...JETSTREAM_METRIC_NAMES]);
   }
 }

@@ -33,6 +33,8 @@ export const METRIC = {
   queueFull: 'hh_queue_full_total',
   nodeUp: 'hh_node_up',
   replayBackoff: 'hh_replay_backoff_seconds',
+  replayLeaseHeld: 'hh_replay_lease_held',
+  natsConnected: 'hh_nats_connected',
   httpRequests: 'hh_http_requests_total',
   httpRequestDuration: 'hh_http_request_duration_seconds',
 } as const;
@@ -108,6 +110,22 @@ export const HANDOFF_METRIC_PROVIDERS: Provider[] = [
     '1 when the node’s queue is open and takes hand-offs, 0 when closed or failed.',
     (s) => (s.open ? 1 : 0),
   ),
+  // Which relay replays which node. On disk, the relay owning the directory always does.
+  queueGauge(
+    METRIC.replayLeaseHeld,
+    '1 while this relay replays the node: it holds the node’s replay lease (JetStream store), or owns its queue (disk store).',
+    (s) => (s.lease ? (s.lease.held ? 1 : 0) : 1),
+  ),
+  makeGaugeProvider({
+    name: METRIC.natsConnected,
+    help: '1 while the relay is connected to NATS, 0 while reconnecting (JetStream store only).',
+    inject: [ModuleRef],
+    collect(this: Gauge<string>, moduleRef: ModuleRef) {
+      this.reset();
+      const store = findHandoffService(moduleRef)?.store?.();
+      if (store?.kind === 'jetstream') this.set(store.nats === 'connected' ? 1 : 0);
+    },
+  }),
   makeCounterProvider({
     name: METRIC.appendedBytes,
     help: 'Payload bytes handed off (appended to the node’s queue).',
@@ -175,9 +193,15 @@ export const HANDOFF_METRIC_PROVIDERS: Provider[] = [
   }),
 ];
 
-/** Names of the metrics above, for removal when the app closes. */
+/** Metrics of the JetStream store only: a disk-store relay has no sample of them. */
+export const JETSTREAM_METRIC_NAMES: readonly string[] = [METRIC.natsConnected];
+
+/** Names of the metrics above with a sample on every store (JETSTREAM_METRIC_NAMES aside). */
 export const HANDOFF_METRIC_NAMES: readonly string[] = Object.values(METRIC).filter(
-  (name) => name !== METRIC.httpRequests && name !== METRIC.httpRequestDuration,
+  (name) =>
+    name !== METRIC.httpRequests &&
+    name !== METRIC.httpRequestDuration &&
+    !JETSTREAM_METRIC_NAMES.includes(name),
 );
 
 /** Request metrics of an HTTP app (the relay): by method, route pattern and status code. */

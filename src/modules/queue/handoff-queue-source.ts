@@ -1,4 +1,4 @@
-import type { DiskBackedQueue } from './disk-backed-queue';
+import type { HandoffQueue } from './handoff-queue.contract';
 
 /**
  * Where `QueueModule.registerQueue` gets a node's opened queue: the registry of
@@ -9,6 +9,9 @@ import type { DiskBackedQueue } from './disk-backed-queue';
 export const HANDOFF_QUEUE_SOURCE = Symbol('HANDOFF_QUEUE_SOURCE');
 
 export interface HandoffQueueSource {
-  /** The node's queue, opened; rejects when the node cannot have one. */
-  queueOf(nodeId: string): Promise<DiskBackedQueue>;
+  /**
+   * The node's queue, opened; rejects when the node cannot have one. A DiskBackedQueue with the
+   * disk store (QueueModule.forRoot* is always disk), a JetStreamQueue with HH_STORE=jetstream.
+   */
+  queueOf(nodeId: string): Promise<HandoffQueue>;
 }

@@ -1,6 +1,6 @@
-import type { PurgeResult, QueueBacklog, QueueEntry } from './disk-backed-queue';
+import type { PurgeResult, QueueBacklog, QueueEntry, QueuePosition } from './disk-backed-queue';
 
-export type { PurgeResult, QueueBacklog, QueueEntry };
+export type { PurgeResult, QueueBacklog, QueueEntry, QueuePosition };
 
 /**
  * What replay, relay, health, metrics and admin need from one node's hand-off queue: a durable
@@ -19,6 +19,21 @@ export interface HandoffQueue {
   isOpen(): boolean;
   /** Open, yet unable to take appends until reopened (the disk store after a failed fsync). */
   isFailed(): boolean;
+  /** Closes and opens again: how a failed queue is made usable (the replayer's healer). */
+  reopen(): Promise<void>;
+  /** Resolves once every append made so far is durable (at once where appends are). */
+  sync(): Promise<void>;
+  /**
+   * Where the head is (no I/O): two equal positions mean the head did not move in between, so
+   * entries a node took before a failed advance may still be passed without sending them again.
+   */
+  position(): QueuePosition;
+  /**
+   * This instance stops reading (its replay lease was lost): what it read ahead is dropped and
+   * its next read starts from the head as the store has it then. Stores with one reader only
+   * (the disk store, locked to one process) need not have it.
+   */
+  stopReading?(): void;
 
   /**
    * Keeps one entry at the tail; resolves only once the store holds it durably. Rejects with
@@ -48,4 +63,11 @@ export interface HandoffQueue {
   diskUsage(): number;
   /** When the queue last changed (no I/O). */
   lastModified(): Date;
+}
+
+/** Where a queue keeps its entries, for messages: the disk store's directory, else its location. */
+export function queueLocation(queue: HandoffQueue): string {
+  const q = queue as { dir?: unknown; location?: unknown };
+  if (typeof q.dir === 'string') return q.dir;
+  return typeof q.location === 'string' ? q.location : 'the hand-off queue';
 }

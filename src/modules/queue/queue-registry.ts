@@ -2,9 +2,10 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isValidNodeId } from '../../config/node-id';
 import { DiskBackedQueue, type DiskBackedQueueOptions } from './disk-backed-queue';
+import type { HandoffQueue } from './handoff-queue.contract';
 import { InvalidNodeIdError } from './registry-errors';
 
-export interface QueueRegistryOptions {
+export interface QueueRegistryOptions<Q extends HandoffQueue = DiskBackedQueue> {
   /** Parent directory: node `<id>` gets its queue in `<dataDir>/<id>`. */
   dataDir: string;
   /**
@@ -12,31 +13,41 @@ export interface QueueRegistryOptions {
    * in its metric labels).
    */
   queueOptions?: DiskBackedQueueOptions | ((nodeId: string) => DiskBackedQueueOptions);
+  /**
+   * The store factory: makes node `<id>`'s queue, not yet opened (e.g. a JetStreamQueue on a
+   * shared NATS connection). Default: a DiskBackedQueue in `<dataDir>/<id>` with queueOptions.
+   */
+  createQueue?: (nodeId: string) => Q;
 }
 
 /**
- * One DiskBackedQueue per node id, opened on first use under `<dataDir>/<id>`. Plain TypeScript:
+ * One queue per node id, opened on first use: a DiskBackedQueue under `<dataDir>/<id>`, or what
+ * the `createQueue` store factory makes (dirOf/onDisk are the disk store's). Plain TypeScript:
  * the Nest module wraps it. Operations on one id are ordered (a get() after a close() of the same
  * id waits for the close, so it never meets its own lock), and concurrent get() calls share one
  * open.
  */
-export class QueueRegistry {
+export class QueueRegistry<Q extends HandoffQueue = DiskBackedQueue> {
   readonly dataDir: string;
-  private readonly queueOptions: QueueRegistryOptions['queueOptions'];
+  private readonly queueOptions: QueueRegistryOptions<Q>['queueOptions'];
+  private readonly createQueue: (nodeId: string) => Q;
   /** Each id's queue, open or being opened: a second get() joins the first open. */
-  private readonly slots = new Map<string, Promise<DiskBackedQueue>>();
+  private readonly slots = new Map<string, Promise<Q>>();
   /** The queues whose open finished, for peek() and ids(). */
-  private readonly open = new Map<string, DiskBackedQueue>();
+  private readonly open = new Map<string, Q>();
   /** Closes in flight, by id: an open after a close waits for the lock to be released. */
   private readonly closing = new Map<string, Promise<void>>();
 
-  constructor(options: QueueRegistryOptions) {
+  constructor(options: QueueRegistryOptions<Q>) {
     this.dataDir = resolve(options.dataDir);
     this.queueOptions = options.queueOptions;
+    this.createQueue =
+      options.createQueue ??
+      ((id) => new DiskBackedQueue(join(this.dataDir, id), this.optionsOf(id)) as unknown as Q);
   }
 
   /** The node's queue, opened (created on disk on first use). Rejects with InvalidNodeIdError. */
-  get(nodeId: string): Promise<DiskBackedQueue> {
+  get(nodeId: string): Promise<Q> {
     if (!isValidNodeId(nodeId)) return Promise.reject(new InvalidNodeIdError(nodeId));
     const existing = this.slots.get(nodeId);
     if (existing) return existing;
@@ -50,7 +61,7 @@ export class QueueRegistry {
   }
 
   /** The node's queue if it is open now; never opens one. */
-  peek(nodeId: string): DiskBackedQueue | undefined {
+  peek(nodeId: string): Q | undefined {
     return this.open.get(nodeId);
   }
 
@@ -117,13 +128,14 @@ export class QueueRegistry {
   }
 
   /**
-   * Closes the node's queue if open, then deletes its directory with everything in it. A queue
-   * another process holds is refused (QueueLockedError) and left as it is.
+   * Closes the node's queue if open, then deletes it: its directory with everything in it (a
+   * queue another process holds is refused with QueueLockedError and left as it is), or what the
+   * store factory's queue removes (a JetStream stream).
    */
   async remove(nodeId: string): Promise<void> {
-    const dir = this.dirOf(nodeId);
+    if (!isValidNodeId(nodeId)) throw new InvalidNodeIdError(nodeId);
     // Through the queue itself when it is open (its options, e.g. an injected file system).
-    const queue = this.open.get(nodeId) ?? new DiskBackedQueue(dir, this.optionsOf(nodeId));
+    const queue = this.open.get(nodeId) ?? this.createQueue(nodeId);
     await this.close(nodeId);
     await queue.remove();
   }
@@ -134,10 +146,10 @@ export class QueueRegistry {
       : (this.queueOptions ?? {});
   }
 
-  private async openQueue(nodeId: string): Promise<DiskBackedQueue> {
+  private async openQueue(nodeId: string): Promise<Q> {
     // Reopening right after a close: wait until that close has released the lock.
     await this.closing.get(nodeId)?.catch(() => undefined);
-    const queue = new DiskBackedQueue(join(this.dataDir, nodeId), this.optionsOf(nodeId));
+    const queue = this.createQueue(nodeId);
     await queue.open();
     this.open.set(nodeId, queue);
     return queue;

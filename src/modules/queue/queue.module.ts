@@ -1,13 +1,28 @@
 import { type DynamicModule, type FactoryProvider, Module, type Provider } from '@nestjs/common';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
+import { HandoffError } from '../../handoff-error';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
-import type { DiskBackedQueue } from './disk-backed-queue';
+import type { HandoffQueue } from './handoff-queue.contract';
 import { HandoffQueueRegistry } from './handoff-queue-registry';
 import { HANDOFF_QUEUE_SOURCE, type HandoffQueueSource } from './handoff-queue-source';
 import { QueueCoreModule } from './queue-core.module';
 import type { QueueModuleAsyncOptions, QueueModuleOptions } from './queue-module-options.interface';
 import { queueOptionsFromConfig } from './queue-options-from-config';
 import { getHandoffQueueToken, QUEUE_MODULE_OPTIONS } from './queue.constants';
+
+/**
+ * QueueModule.forRoot* keeps queues on disk; with HH_STORE=jetstream the queues are
+ * HintedHandoffModule's (its `registerQueue` gives JetStreamQueues).
+ */
+export class DiskOnlyQueueModuleError extends HandoffError {
+  readonly code = 'ERR_QUEUE_MODULE_DISK_ONLY';
+  constructor() {
+    super(
+      'QueueModule.forRootFromConfig keeps queues on disk, but HH_STORE=jetstream: import ' +
+        'HintedHandoffModule (its QueueModule.registerQueue gives the JetStream queues) instead',
+    );
+  }
+}
 
 /**
  * Per-node DiskBackedQueues for Nest. `registerQueue(...nodeIds)` wherever a module wants queues
@@ -40,13 +55,17 @@ export class QueueModule {
 
   /**
    * Options from the resolved HH_* configuration (HANDOFF_CONFIG): data dir, max size, segment
-   * size and fsync policy. `imports` when HANDOFF_CONFIG is not provided globally.
+   * size and fsync policy. `imports` when HANDOFF_CONFIG is not provided globally. Disk only:
+   * HH_STORE=jetstream is refused (DiskOnlyQueueModuleError) rather than quietly on disk.
    */
   static forRootFromConfig(extra: Pick<QueueModuleAsyncOptions, 'imports'> = {}): DynamicModule {
     return QueueModule.forRootAsync({
       imports: extra.imports,
       inject: [HANDOFF_CONFIG],
-      useFactory: (config: HandoffConfig) => queueOptionsFromConfig(config),
+      useFactory: (config: HandoffConfig) => {
+        if (config.store === 'jetstream') throw new DiskOnlyQueueModuleError();
+        return queueOptionsFromConfig(config);
+      },
     });
   }
 
@@ -56,7 +75,7 @@ export class QueueModule {
    * the node is not configured). Invalid ids throw here.
    */
   static registerQueue(...nodeIds: string[]): DynamicModule {
-    const providers: Provider<Promise<DiskBackedQueue>>[] = [...new Set(nodeIds)].map((id) => ({
+    const providers: Provider<Promise<HandoffQueue>>[] = [...new Set(nodeIds)].map((id) => ({
       provide: getHandoffQueueToken(id),
       useFactory: (source: HandoffQueueSource) => source.queueOf(id),
       inject: [HANDOFF_QUEUE_SOURCE],

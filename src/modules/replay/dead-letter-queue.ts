@@ -1,10 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import {
-  DiskBackedQueue,
-  type DiskBackedQueueOptions,
-  type QueueEntry,
-} from '../queue/disk-backed-queue';
+import { DiskBackedQueue, type DiskBackedQueueOptions } from '../queue/disk-backed-queue';
+import type { HandoffQueue, QueueEntry } from '../queue/handoff-queue.contract';
 import { CORRUPT_DIR } from '../queue/segment-format';
 import { decodeDeadLetter, encodeDeadLetter, type DecodedDeadLetter } from './dead-letter-envelope';
 import type { DeadLetter } from './node-status.interface';
@@ -27,16 +24,38 @@ function decodeStored(entry: QueueEntry): StoredDeadLetter {
   }
 }
 
+/** Where dead letters go besides the disk store: their queue and where damaged ones are kept. */
+export interface DeadLetterStoreOptions {
+  now?: () => number;
+  /** Directory for records the envelope cannot decode (default: the queue's corrupt/). */
+  corruptDir?: string;
+}
+
 /**
  * A node's refused writes, kept with the node's answer until an operator requeues them or they
- * pass the maximum age. A DiskBackedQueue of its own, so dead letters survive restarts.
+ * pass the maximum age. A queue of their own, so dead letters survive restarts: a DiskBackedQueue
+ * under the node's queue directory (given the directory), or any store's queue (the JetStream
+ * store's `HHDL_<node>` stream).
  */
 export class DeadLetterQueue {
-  readonly queue: DiskBackedQueue;
+  readonly queue: HandoffQueue;
   private readonly now: () => number;
+  private readonly corruptDir: string;
 
-  constructor(nodeQueueDir: string, options: DiskBackedQueueOptions = {}) {
-    this.queue = new DiskBackedQueue(path.join(nodeQueueDir, DEAD_LETTER_DIR), options);
+  constructor(nodeQueueDir: string, options?: DiskBackedQueueOptions);
+  constructor(queue: HandoffQueue, options: DeadLetterStoreOptions & { corruptDir: string });
+  constructor(
+    where: string | HandoffQueue,
+    options: DiskBackedQueueOptions | (DeadLetterStoreOptions & { corruptDir: string }) = {},
+  ) {
+    if (typeof where === 'string') {
+      const dir = path.join(where, DEAD_LETTER_DIR);
+      this.queue = new DiskBackedQueue(dir, options as DiskBackedQueueOptions);
+      this.corruptDir = path.join(dir, CORRUPT_DIR);
+    } else {
+      this.queue = where;
+      this.corruptDir = (options as { corruptDir: string }).corruptDir;
+    }
     this.now = options.now ?? Date.now;
   }
 
@@ -120,7 +139,7 @@ export class DeadLetterQueue {
    * dead-letter queue's corrupt/ (as the queue keeps its damaged bytes) and passed, so it does
    * not block the letters behind it.
    */
-  async requeue(target: DiskBackedQueue): Promise<number> {
+  async requeue(target: HandoffQueue): Promise<number> {
     let left = this.count();
     let moved = 0;
     while (left > 0) {
@@ -167,7 +186,7 @@ export class DeadLetterQueue {
    * before the queue advances past it: a crash in between keeps it twice, never loses it.
    */
   private async keepAside(entry: QueueEntry): Promise<void> {
-    const dir = path.join(this.queue.dir, CORRUPT_DIR);
+    const dir = this.corruptDir;
     await fs.mkdir(dir, { recursive: true });
     for (let n = 0; ; n++) {
       let fh: fs.FileHandle;

@@ -79,3 +79,15 @@ export class ReplayClosedError extends HandoffError {
     super(message);
   }
 }
+
+/**
+ * This relay does not hold the node's replay lease (JetStream store): another relay replays
+ * the node. Thrown before an advance when the lease was lost during the send; the entries stay
+ * at the head, and the lease's holder sends them.
+ */
+export class LeaseNotHeldError extends HandoffError {
+  readonly code = 'ERR_LEASE_NOT_HELD';
+  constructor(readonly nodeId: string) {
+    super(`this relay does not hold the replay lease of node "${nodeId}"`);
+  }
+}

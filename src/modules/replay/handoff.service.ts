@@ -12,7 +12,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { HANDOFF_CONFIG } from '../../config/handoff-config.constants';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { isValidNodeId } from '../../config/node-id';
-import type { DiskBackedQueue, PurgeResult, QueueBacklog } from '../queue/disk-backed-queue';
+import type { HandoffQueue, PurgeResult, QueueBacklog } from '../queue/handoff-queue.contract';
 import {
   DuplicateNodeError,
   InvalidNodeIdError,
@@ -21,7 +21,8 @@ import {
 } from './errors';
 import { HttpNodeClient } from './http-node-client';
 import { NODE_CLIENT, type NodeClient } from './node-client.interface';
-import { holdsEntries, openWithEntries, queueOf } from './node-entry';
+import { holdsEntries, mayReplay, openWithEntries, queueOf } from './node-entry';
+import { createNodeStore, type StoreStatus } from './node-store';
 import { NodeLifecycle } from './node-lifecycle';
 import { nodeStatus } from './node-status';
 import type { DeadLetter, NodeStatus } from './node-status.interface';
@@ -68,12 +69,22 @@ export class HandoffService
     this.ownsClient = !client;
     this.client = client ?? HttpNodeClient.forConfig(config, config.nodes);
     this.registry = registry ?? new SchedulerRegistry();
+    const sink = metrics ?? NOOP_REPLAY_METRICS;
     this.lifecycle = new NodeLifecycle(
       config,
       this.client,
-      metrics ?? NOOP_REPLAY_METRICS,
+      sink,
       this.logger,
       (entry) => this.scheduler.disarm(entry.id),
+      createNodeStore({ config, metrics: sink, logger: this.logger }),
+      {
+        // The holder replays from the durable head: the backlog other relays left, if any.
+        acquired: (entry) => {
+          if (openWithEntries(entry)) this.scheduler.arm(entry, 0);
+        },
+        // A run in progress stops before its next batch or advance (the replayer asks).
+        lost: (entry) => this.scheduler.disarm(entry.id),
+      },
     );
     const lifecycle = this.lifecycle;
     this.scheduler = new ReplayScheduler(
@@ -99,6 +110,7 @@ export class HandoffService
   async onApplicationBootstrap(): Promise<void> {
     await this.onModuleInit();
     this.scheduler.start();
+    this.lifecycle.startLeases();
   }
 
   /** Stops the timers first, so nothing new starts while the app shuts down. */
@@ -118,11 +130,16 @@ export class HandoffService
   }
 
   nodes(): NodeStatus[] {
-    return [...this.lifecycle.entries.values()].map((e) => nodeStatus(e, this.config.maxSize));
+    return [...this.lifecycle.entries.values()].map((e) => this.statusOf(e.id));
   }
 
   node(id: string): NodeStatus {
-    return nodeStatus(this.lifecycle.get(id), this.config.maxSize);
+    return this.statusOf(id);
+  }
+
+  /** Which store keeps the hints, and with JetStream the state of the NATS connection. */
+  store(): StoreStatus {
+    return this.lifecycle.store.status();
   }
 
   hasNode(id: string): boolean {
@@ -186,8 +203,13 @@ export class HandoffService
   }
 
   /** Drops the node's whole backlog (operator); counted with reason 'operator'. */
-  purge(id: string): Promise<PurgeResult> {
-    return this.lifecycle.get(id).replayer.purgeAll('operator');
+  async purge(id: string): Promise<PurgeResult> {
+    const entry = this.lifecycle.get(id);
+    const result = await entry.replayer.purgeAll('operator');
+    // JetStream: a relay without the lease purged for the operator; it is not the node's
+    // reader, so the holder's advances from now on are not expiries it should count.
+    if (!mayReplay(entry)) entry.replayer.stopReading();
+    return result;
   }
 
   deadLetters(id: string, limit?: number): Promise<DeadLetter[]> {
@@ -235,8 +257,14 @@ export class HandoffService
     }
   }
 
-  queueOf(id: string): DiskBackedQueue {
+  queueOf(id: string): HandoffQueue {
     return queueOf(this.lifecycle.get(id));
+  }
+
+  private statusOf(id: string): NodeStatus {
+    const status = nodeStatus(this.lifecycle.get(id), this.config.maxSize);
+    const lease = this.lifecycle.store.leaseStatus(id);
+    return lease ? { ...status, lease } : status;
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { DiskBackedQueue } from '../queue/disk-backed-queue';
+import type { HandoffQueue } from '../queue/handoff-queue.contract';
+import type { NodeLease } from '../jetstream/node-lease';
 import type { NodeClient } from './node-client.interface';
 import type { WriteReplayer } from './write-replayer';
 
@@ -10,7 +11,7 @@ export interface NodeEntry {
   /** Where this node's batches go; undefined for an inactive node nobody can reach. */
   client?: NodeClient;
   /** The node's hand-off queue; its replayer reads and advances it, everyone else only looks. */
-  queue: DiskBackedQueue;
+  queue: HandoffQueue;
   replayer: WriteReplayer;
   paused: boolean;
   /** A scheduled replay run is in progress (its timer already fired). */
@@ -21,9 +22,16 @@ export interface NodeEntry {
   retirement?: Promise<void>;
   /** node.json could not be written (full disk): the retry sweep writes it. */
   recordPending?: boolean;
+  /** The node's replay lease (JetStream store): only its holder replays. None on disk. */
+  lease?: NodeLease;
 }
 
-export function queueOf(entry: NodeEntry): DiskBackedQueue {
+/** This relay may replay the node now: the disk store always, JetStream while it holds the lease. */
+export function mayReplay(entry: NodeEntry): boolean {
+  return entry.lease?.isHeld() ?? true;
+}
+
+export function queueOf(entry: NodeEntry): HandoffQueue {
   return entry.queue;
 }
 

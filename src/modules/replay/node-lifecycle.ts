@@ -1,30 +1,34 @@
 import { Logger } from '@nestjs/common';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { isValidNodeId } from '../../config/node-id';
-import type { DiskBackedQueueOptions } from '../queue/disk-backed-queue';
-import { isNoSpace, mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
-import { QueueRegistry } from '../queue/queue-registry';
-import { countSegments, formatSegmentRanges } from '../queue/segment-gaps';
-import { DeadLetterQueue } from './dead-letter-queue';
+import { isNoSpace } from '../queue/queue-fs';
 import { InvalidNodeIdError, ReplayClosedError, UnknownNodeError } from './errors';
 import { HttpNodeClient } from './http-node-client';
 import type { NodeClient } from './node-client.interface';
-import { holdsEntries, queueOf, type NodeEntry } from './node-entry';
+import { holdsEntries, mayReplay, queueOf, type NodeEntry } from './node-entry';
+import type { NodeStore } from './node-store';
 import { readNodeRecord, writeNodeRecord } from './node-record';
 import type { ReplayMetrics } from './replay-metrics.interface';
 import { isRoutable } from './routable-node-client';
 import { WriteReplayer } from './write-replayer';
 
+/** What the service does when a node's replay lease comes or goes (JetStream store). */
+export interface LeaseHooks {
+  acquired(entry: NodeEntry): void;
+  lost(entry: NodeEntry, reason: string): void;
+}
+
 /**
  * The nodes of the hand-off service, from open to retirement: one entry per node (its queue's
- * replayer, where it sends, its run state), the queues through a QueueRegistry under dataDir.
- * Configured nodes open at start; queue directories of nodes no longer configured are adopted
+ * replayer, where it sends, its run state, its replay lease), the queues in the NodeStore.
+ * Configured nodes open at start; queues of nodes no longer configured (disk store) are adopted
  * (drained to the URL recorded beside them, else aged out) and deleted once empty.
  */
 export class NodeLifecycle {
   readonly entries = new Map<string, NodeEntry>();
-  private readonly queues: QueueRegistry;
   private fallbackHttp: HttpNodeClient | undefined;
+  /** Leases run (from application bootstrap): a node added later starts its own at once. */
+  private leasing = false;
 
   constructor(
     private readonly config: HandoffConfig,
@@ -33,12 +37,9 @@ export class NodeLifecycle {
     private readonly logger: Logger,
     /** Called as a node starts retiring: its timers must stop. */
     private readonly onRetire: (entry: NodeEntry) => void,
-  ) {
-    this.queues = new QueueRegistry({
-      dataDir: config.dataDir,
-      queueOptions: (id) => this.queueOptions(id),
-    });
-  }
+    readonly store: NodeStore,
+    private readonly leaseHooks?: LeaseHooks,
+  ) {}
 
   get(id: string): NodeEntry {
     const entry = this.entries.get(id);
@@ -53,9 +54,7 @@ export class NodeLifecycle {
       if (!isValidNodeId(node.id)) throw new InvalidNodeIdError(node.id);
     }
     try {
-      // The data directory's entry in its parent is made durable (each queue does the same for
-      // its own directory): a power loss must not take every queue along with it.
-      await mkdirDurable(nodeQueueFileSystem, this.config.dataDir);
+      await this.store.start();
       for (const node of this.config.nodes) {
         const entry = await this.openNode({
           id: node.id,
@@ -69,7 +68,8 @@ export class NodeLifecycle {
     } catch (err) {
       // Nest runs no shutdown hooks after a failed init: release the queue locks taken so far.
       await Promise.allSettled([...this.entries.values()].map((e) => e.replayer.close()));
-      await this.queues.closeAll().catch(() => undefined);
+      await this.store.closeAll().catch(() => undefined);
+      await this.store.stop().catch(() => undefined);
       this.entries.clear();
       throw err;
     }
@@ -104,9 +104,10 @@ export class NodeLifecycle {
    * start-up goes on without it and the retry sweep writes it once there is room.
    */
   async recordNode(entry: NodeEntry): Promise<void> {
-    if (!entry.url) return;
+    const dir = this.store.recordDirOf(entry.id);
+    if (!entry.url || dir === undefined) return;
     try {
-      await writeNodeRecord(queueOf(entry).dir, { id: entry.id, url: entry.url });
+      await writeNodeRecord(dir, { id: entry.id, url: entry.url });
       entry.recordPending = false;
     } catch (err) {
       if (!isNoSpace(err)) throw err;
@@ -123,6 +124,8 @@ export class NodeLifecycle {
    * reported together.
    */
   async purgeOld(): Promise<void> {
+    // JetStream drops entries past max_age itself; a purge here would read as a second reader.
+    if (this.store.agesOutByItself) return;
     const errors: unknown[] = [];
     for (const entry of [...this.entries.values()]) {
       try {
@@ -149,8 +152,7 @@ export class NodeLifecycle {
       try {
         await entry.replayer.close();
         await dlq?.queue.remove();
-        // The whole directory, with what the queue does not own (node.json).
-        await this.queues.remove(entry.id);
+        await this.store.remove(entry.id);
       } finally {
         this.entries.delete(entry.id);
         this.metrics.forget?.(entry.id);
@@ -160,14 +162,29 @@ export class NodeLifecycle {
     this.logger.log(`node ${entry.id}: removed node's queue directory is empty, deleted`);
   }
 
-  /** Lets each send in flight finish (or time out), then closes every queue; returns the errors. */
+  /**
+   * Lets each send in flight finish (or time out), releases the node's lease (so another relay
+   * takes over at its next check, not after the TTL), then closes every queue and the store;
+   * returns the errors.
+   */
   async closeAll(): Promise<unknown[]> {
     const errors: unknown[] = [];
+    this.leasing = false;
     await Promise.all(
-      [...this.entries.values()].map((e) => e.replayer.close().catch((err) => errors.push(err))),
+      [...this.entries.values()].map(async (e) => {
+        await e.replayer.close().catch((err) => errors.push(err));
+        await e.lease?.stop().catch((err) => errors.push(err));
+      }),
     );
-    await this.queues.closeAll().catch((err) => errors.push(err));
+    await this.store.closeAll().catch((err) => errors.push(err));
+    await this.store.stop().catch((err) => errors.push(err));
     return errors;
+  }
+
+  /** Starts every node's replay lease (JetStream store): from now on the holder replays. */
+  startLeases(): void {
+    this.leasing = true;
+    for (const entry of this.entries.values()) entry.lease?.start();
   }
 
   /** The built-in HTTP client of nodes added by URL, if one was made. */
@@ -177,9 +194,10 @@ export class NodeLifecycle {
 
   /** Queue directories of nodes no longer configured: drained if they can be, else aged out. */
   private async adoptInactiveNodes(): Promise<void> {
-    for (const id of await this.queues.onDisk()) {
+    for (const id of await this.store.stored()) {
       if (this.entries.has(id)) continue;
-      const record = await readNodeRecord(this.queues.dirOf(id));
+      const dir = this.store.recordDirOf(id);
+      const record = dir === undefined ? null : await readNodeRecord(dir);
       const url = record?.id === id ? record.url : undefined;
       const client = url && isRoutable(this.client) ? this.routeTo(id, url) : undefined;
       const entry = await this.openNode({ id, url, configured: false, client });
@@ -190,8 +208,9 @@ export class NodeLifecycle {
   private async openNode(
     init: Omit<NodeEntry, 'queue' | 'replayer' | 'paused' | 'running'>,
   ): Promise<NodeEntry> {
-    const queue = await this.queues.get(init.id);
+    const queue = await this.store.queueOf(init.id);
     const entry: NodeEntry = { ...init, queue, paused: false, running: false } as NodeEntry;
+    entry.lease = this.store.leaseOf(init.id);
     // The replayer asks the entry for its client on each send, so addNode can re-point it; the
     // same for `partition`, read per batch: present only while the entry's client opts in.
     const viaEntry: NodeClient = {
@@ -211,42 +230,34 @@ export class NodeLifecycle {
       retryRateLimit: this.config.retryRateLimit,
       replayBatchBytes: this.config.replayBatchBytes,
       replayLanes: this.config.replayLanes,
-      // Dead letters are rare and must not be lost: each one is fsynced.
-      deadLetters: new DeadLetterQueue(queue.dir, {
-        maxSize: this.config.maxSize,
-        fsync: 'always',
-      }),
+      deadLetters: this.store.deadLettersOf(init.id),
       logger: new Logger(`Replay:${init.id}`),
+      mayReplay: () => mayReplay(entry),
     });
     try {
       await entry.replayer.open();
     } catch (err) {
-      await this.queues.close(init.id).catch(() => undefined);
+      await this.store.close(init.id).catch(() => undefined);
       throw err;
     }
     this.entries.set(init.id, entry);
+    this.watchLease(entry);
     return entry;
   }
 
-  private queueOptions(id: string): DiskBackedQueueOptions {
-    return {
-      maxSize: this.config.maxSize,
-      maxSegmentSize: this.config.maxSegmentSize,
-      fsync: this.config.fsync,
-      fsyncIntervalMs: this.config.fsyncIntervalMs,
-      onCorrupt: (info) => {
-        this.metrics.corrupt(id, info.bytes);
-        this.logger.error(
-          `node ${id}: skipped ${info.bytes} corrupt bytes in segment ${info.segment} at ${info.offset} (${info.reason})`,
-        );
-      },
-      onMissingSegments: (missing) => {
-        this.metrics.missingSegments?.(id, countSegments(missing));
-        this.logger.error(
-          `node ${id}: segments ${formatSegmentRanges(missing)} are missing; their entries are lost`,
-        );
-      },
-    };
+  private watchLease(entry: NodeEntry): void {
+    const lease = entry.lease;
+    if (!lease) return;
+    lease.on('acquired', () => {
+      this.logger.log(`node ${entry.id}: replay lease acquired; this relay replays it`);
+      this.leaseHooks?.acquired(entry);
+    });
+    lease.on('lost', (reason) => {
+      this.logger.warn(`node ${entry.id}: replay lease lost (${reason}); replay paused`);
+      entry.replayer.stopReading();
+      this.leaseHooks?.lost(entry, reason);
+    });
+    if (this.leasing) lease.start();
   }
 
   /** Sends `id`'s batches by URL: through the configured client if it takes URLs, else our own. */

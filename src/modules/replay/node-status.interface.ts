@@ -29,6 +29,11 @@ export interface NodeStatus {
   lastSuccessAt?: string;
   /** Hand-offs and replays since start-up: rates are their differences over time. */
   totals?: ReplayTotals;
+  /**
+   * The node's replay lease (JetStream store only): the relay id holding it as last read from
+   * NATS (null when free, or unknown while NATS is down), and whether this relay holds it.
+   */
+  lease?: { holder: string | null; held: boolean };
 }
 
 /** Counts since the process started (entries and payload bytes). */

@@ -1,4 +1,4 @@
-import type { DiskBackedQueue } from '../queue/disk-backed-queue';
+import { queueLocation, type HandoffQueue } from '../queue/handoff-queue.contract';
 import { QueueFailedError } from '../queue/errors';
 import { Backoff } from './backoff';
 import type { Clock } from './clock';
@@ -34,7 +34,7 @@ export class QueueHealer {
   private lastError: unknown = null;
 
   constructor(
-    private readonly queues: () => DiskBackedQueue[],
+    private readonly queues: () => HandoffQueue[],
     private readonly nodeId: string,
     private readonly metrics: ReplayMetrics,
     private readonly logger: ReplayLogger,
@@ -72,7 +72,7 @@ export class QueueHealer {
     const primary = this.queues()[0];
     if (wait > 0) {
       if (isSound(primary)) return;
-      throw new QueueUnavailableError(primary.dir, this.lastError, wait);
+      throw new QueueUnavailableError(queueLocation(primary), this.lastError, wait);
     }
     if (this.lastError === null) {
       const broken = this.queues().find((q) => !isSound(q))!;
@@ -107,12 +107,13 @@ export class QueueHealer {
   }
 }
 
-function isSound(q: DiskBackedQueue): boolean {
+function isSound(q: HandoffQueue): boolean {
   return q.isOpen() && !q.isFailed();
 }
 
-function describe(q: DiskBackedQueue): string {
-  return q.isFailed() ? `a write or sync failed in ${q.dir}` : `${q.dir} is not open`;
+function describe(q: HandoffQueue): string {
+  const where = queueLocation(q);
+  return q.isFailed() ? `a write or sync failed in ${where}` : `${where} is not open`;
 }
 
 function message(err: unknown): string {

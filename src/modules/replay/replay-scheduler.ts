@@ -4,8 +4,8 @@ import { CronJob } from 'cron';
 import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { QueueFailedError } from '../queue/errors';
 import { ConcurrencyLimiter } from './concurrency-limiter';
-import { ReplayClosedError } from './errors';
-import { holdsEntries, queueOf, type NodeEntry } from './node-entry';
+import { LeaseNotHeldError, ReplayClosedError } from './errors';
+import { holdsEntries, mayReplay, queueOf, type NodeEntry } from './node-entry';
 
 /** Name of a node's retry timeout in the SchedulerRegistry. */
 export const replayTimeoutName = (nodeId: string): string => `handoff:replay:${nodeId}`;
@@ -88,6 +88,8 @@ export class ReplayScheduler {
     if (!this.scheduling || this.stopping || entry.paused || entry.retiring || !entry.client) {
       return;
     }
+    // Another relay holds the node's replay lease: its acquisition here arms the replay.
+    if (!mayReplay(entry)) return;
     if (this.nodes.entries.get(entry.id) !== entry) return;
     this.disarm(entry.id);
     const name = replayTimeoutName(entry.id);
@@ -131,6 +133,7 @@ export class ReplayScheduler {
       if (entry.recordPending && !entry.retiring)
         void this.nodes.recordNode(entry).catch(() => undefined);
       if (entry.paused || entry.retiring || entry.running || entry.replayer.isBusy()) continue;
+      if (!mayReplay(entry)) continue;
       if (this.registry.doesExist('timeout', replayTimeoutName(entry.id))) continue;
       const replayer = entry.replayer;
       if (!entry.client) {
@@ -161,7 +164,10 @@ export class ReplayScheduler {
       if (holdsEntries(entry)) delay = this.config.retryIntervalMs;
       else if (!entry.configured) await this.nodes.retireIfEmpty(entry);
     } catch (err) {
-      if (err instanceof ReplayClosedError || this.stopping) return;
+      // A lost lease: the holder replays; this relay's acquisition arms it again.
+      if (err instanceof ReplayClosedError || err instanceof LeaseNotHeldError || this.stopping) {
+        return;
+      }
       const first = entry.replayer.failures() <= 1;
       delay = this.retryDelay(entry);
       // A failed queue is logged by its healer, once per change, not once per attempt.

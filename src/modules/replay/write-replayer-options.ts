@@ -23,6 +23,11 @@ export interface WriteReplayerOptions {
   replayLanes?: number;
   /** Where refused writes go; without one, a refused write stays at the head (and is retried). */
   deadLetters?: DeadLetterQueue;
+  /**
+   * Asked before each batch and before each advance: false while another relay holds the node's
+   * replay lease (JetStream store), and nothing is read, sent or advanced. Default: always.
+   */
+  mayReplay?: () => boolean;
   logger?: ReplayLogger;
   /** Back-off jitter share (see Backoff); default 0.5. */
   jitter?: number;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DEFAULTS } from '../../config/defaults';
-import type { DiskBackedQueue, PurgeResult, QueueEntry } from '../queue/disk-backed-queue';
+import type { HandoffQueue, PurgeResult, QueueEntry } from '../queue/handoff-queue.contract';
 import { QueueFullError } from '../queue/errors';
 import { isNoSpace } from '../queue/queue-fs';
 import { Backoff } from './backoff';
@@ -8,7 +8,12 @@ import { QueueHealer } from './queue-healer';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { isPermanent } from './error-classification';
-import { deliveredBefore, ReplayClosedError, type PermanentWriteError } from './errors';
+import {
+  deliveredBefore,
+  LeaseNotHeldError,
+  ReplayClosedError,
+  type PermanentWriteError,
+} from './errors';
 import { ExclusiveLock } from './exclusive-lock';
 import type { NodeClient } from './node-client.interface';
 import { RateLimiter } from './rate-limiter';
@@ -27,6 +32,8 @@ interface Owed {
   bytes: number;
   /** The head when the advance failed: only from there are these the entries meant. */
   at: { segment: number; offset: number };
+  /** The reading stint it belongs to: after a lost lease, someone else may have moved the head. */
+  stint: number;
   /** Counted as replayed once passed (false: dead-lettered, already counted). */
   replayed: boolean;
 }
@@ -71,11 +78,13 @@ export class WriteReplayer {
   private readonly maxAgeMs: number;
   private closing = false;
   private inFlight = false;
+  /** Counts stopReading() calls: entries owed from an earlier stint are never passed. */
+  private stint = 0;
   /** Lock sections running or waiting; above 1 while a drain runs, someone else waits. */
   private sections = 0;
 
   constructor(
-    private readonly queue: DiskBackedQueue,
+    private readonly queue: HandoffQueue,
     private readonly client: NodeClient,
     private readonly metrics: ReplayMetrics,
     readonly nodeId: string,
@@ -172,7 +181,7 @@ export class WriteReplayer {
    */
   async drain(keepGoing: () => boolean = () => true): Promise<number> {
     let total = 0;
-    while (!this.closing && keepGoing()) {
+    while (!this.closing && keepGoing() && this.leased()) {
       const run = await this.locked(() => this.pipeline(keepGoing));
       total += run.bytes;
       if (!run.more) break;
@@ -226,6 +235,16 @@ export class WriteReplayer {
       if (moved > 0) this.logger.log(`node ${this.nodeId}: requeued ${moved} dead letters`);
       return moved;
     });
+  }
+
+  /**
+   * The replay lease was lost: nothing owed from this stint is passed later (another relay may
+   * have moved the head meanwhile), and the queue drops what it read ahead.
+   */
+  stopReading(): void {
+    this.stint++;
+    this.owed = null;
+    this.queue.stopReading?.();
   }
 
   /** True while a send (or a purge) runs or waits for its turn. */
@@ -305,6 +324,7 @@ export class WriteReplayer {
     const owed = this.owed;
     if (!owed) return;
     this.owed = null;
+    if (owed.stint !== this.stint) return;
     const at = this.queue.position();
     // The head moved otherwise (a purge, a reopen that could not resume it): sending again is
     // safe, skipping entries nobody took is not.
@@ -313,7 +333,7 @@ export class WriteReplayer {
   }
 
   private async step(): Promise<StepResult> {
-    if (this.closing) return { bytes: 0, entries: 0 };
+    if (this.closing || !this.leased()) return { bytes: 0, entries: 0 };
     await this.ready();
     const entries = await this.queue.peekEntries(this.batchBytes, this.batchEntries);
     if (entries.length === 0) return { bytes: 0, entries: 0 };
@@ -331,7 +351,7 @@ export class WriteReplayer {
 
   /** True while nothing but this drain wants the lock (and the replayer is not closing). */
   private mayContinue(keepGoing: () => boolean): boolean {
-    return !this.closing && this.sections === 1 && keepGoing();
+    return !this.closing && this.sections === 1 && keepGoing() && this.leased();
   }
 
   /**
@@ -432,11 +452,14 @@ export class WriteReplayer {
     answered = false,
   ): Promise<StepResult> {
     if (entries === 0) return { bytes: 0, entries: 0 };
+    // Lost during the send: the entries stay at the head for the lease's holder to send.
+    if (!this.leased()) throw new LeaseNotHeldError(this.nodeId);
     const at = this.queue.position();
+    const stint = this.stint;
     try {
       await this.queue.advance(entries);
     } catch (err) {
-      this.owed = { entries, bytes, at, replayed };
+      this.owed = { entries, bytes, at, replayed, stint };
       throw err;
     }
     if (answered) this.outcomes.answered();
@@ -463,6 +486,10 @@ export class WriteReplayer {
       `node ${this.nodeId}: refused an entry of ${entry.payload.length} bytes handed off at ` +
         `${new Date(entry.appendedAt).toISOString()} (${err.status ? `HTTP ${err.status}` : err.code}); dead-lettered`,
     );
+  }
+
+  private leased(): boolean {
+    return this.options.mayReplay?.() ?? true;
   }
 
   private countPurge(result: PurgeResult, reason: PurgeReason): void {
