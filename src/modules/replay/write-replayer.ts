@@ -23,42 +23,9 @@ import { ReplayOutcomes } from './replay-outcomes';
 import type { PurgeReason, ReplayMetrics } from './replay-metrics.interface';
 import type { ReplayLogger } from './replay-logger';
 import type { WriteReplayerOptions } from './write-replayer-options';
+import { settled, sumBytes, type Owed, type PipelineResult, type StepResult } from './replay-step';
 
 export type { WriteReplayerOptions };
-
-/** Entries a node took whose advance failed: passed before anything else is sent. */
-interface Owed {
-  entries: number;
-  bytes: number;
-  /** The head when the advance failed: only from there are these the entries meant. */
-  at: { segment: number; offset: number };
-  /** The reading stint it belongs to: after a lost lease, someone else may have moved the head. */
-  stint: number;
-  /** Counted as replayed once passed (false: dead-lettered, already counted). */
-  replayed: boolean;
-}
-
-interface StepResult {
-  /** Payload bytes the node accepted. */
-  bytes: number;
-  /** Entries that left the queue (accepted or dead-lettered). */
-  entries: number;
-}
-
-interface PipelineResult extends StepResult {
-  /** False once the queue was found empty, or the replayer closes. */
-  more: boolean;
-}
-
-type Settled<T> = { value: T } | { error: unknown };
-
-/** A promise that never rejects (so a read-ahead that is dropped is no unhandled rejection). */
-function settled<T>(p: Promise<T>): Promise<Settled<T>> {
-  return p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
 
 /**
  * Replays one node's queue to it: a batch at the head is peeked, rate-limited, sent, and the
@@ -499,10 +466,4 @@ export class WriteReplayer {
       `node ${this.nodeId}: dropped ${result.entries} entries (${result.bytes} bytes), reason ${reason}`,
     );
   }
-}
-
-function sumBytes(buffers: Buffer[]): number {
-  let n = 0;
-  for (const b of buffers) n += b.length;
-  return n;
 }
