@@ -251,7 +251,8 @@ export class DiskBackedQueue {
       const entry = this.walker.headEntrySync();
       if (entry !== undefined) return Promise.resolve(entry);
     }
-    return this.readHead(0, 1, null, 0).then(([first]) => first ?? null);
+    // A copy the caller owns, unlike peek()'s views (see there).
+    return this.readHead(0, 1, null, 0).then(([first]) => (first ? Buffer.from(first) : null));
   }
 
   /**
@@ -260,6 +261,10 @@ export class DiskBackedQueue {
    * entries after the head (none when the backlog has no more), so a replayer can read batch
    * k+1 while batch k is in flight: peek(b, e) → k, peek(b, e, k.length) → k+1, advance(k.length).
    * The walk is remembered, so that advance and the next skipping peek start where it ended.
+   *
+   * The payloads are views of the read windows, not copies (copying was a tenth of a drain of
+   * 1 KiB entries): read-only, since writing into one changes what a later peek of the same
+   * entries returns. A window stays in memory while one of its payloads is kept.
    */
   peek(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<Buffer[]> {
     return this.readHead(maxBytes, maxEntries, null, skip);

@@ -1,5 +1,4 @@
 import { copyToCorrupt } from './corrupt-copy';
-import { PayloadRun } from './payload-run';
 import { type QueueConfig } from './queue-config';
 import { type QueueFileHandle } from './queue-fs';
 import { moveOver, type Cursor, type SegmentLedger } from './segment-ledger';
@@ -32,12 +31,10 @@ const MAX_PEEK_MEMOS = 8;
  * segment), steps over corrupt regions (each copied aside and reported once) and into the next
  * segment once a sealed one is read, and remembers its last walks so that advance() and a
  * skipping peek do not walk the same entries again. Its callers run one at a time (the queue's
- * exclusive chain), so the payload run and the windows are never shared by two walks.
+ * exclusive chain), so the windows are never moved by one walk under another.
  */
 export class RecordWalker {
   private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
-  /** Payloads a peek takes from one window, copied out together. */
-  private readonly run = new PayloadRun();
   /** Peek walks from the head as it was at headVersion === memoVersion (stale otherwise). */
   private peekMemos: PeekMemo[] = [];
   private memoVersion = -1;
@@ -51,8 +48,8 @@ export class RecordWalker {
   /**
    * The entries `skip` past the head (at least one when there is one, however large), up to
    * `maxBytes` of payload and `maxEntries` entries. Records lying in a reader's window are parsed
-   * without a promise each; payloads are copied out of the window into shared slabs, since the
-   * window is reused. The walk is remembered for advance().
+   * without a promise each; payloads are views of the windows they lie in, which are then never
+   * read into again (see SegmentReader.sharedPayload). The walk is remembered for advance().
    */
   async take(
     maxBytes: number,
@@ -73,16 +70,10 @@ export class RecordWalker {
     }
     let bytes = 0;
     let taken = 0;
-    const run = this.run;
-    run.clear();
     while (taken < maxEntries) {
       const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
       let reader = this.stepSync(cur);
-      if (reader === undefined) {
-        // The read may move the window under the payloads of the run: copy them out first.
-        run.flush(out);
-        reader = await this.step(cur);
-      }
+      if (reader === undefined) reader = await this.step(cur);
       const length = reader ? reader.header.length : 0;
       if (!reader || (taken > 0 && bytes + length > maxBytes)) {
         nextTime = reader ? reader.header.appendedAt : null;
@@ -98,18 +89,20 @@ export class RecordWalker {
         break;
       }
       nextTime = null;
-      run.add(reader.window, reader.payloadStart, length, out);
+      out.push(reader.sharedPayload());
       taken++;
       bytes += length;
       times?.push(reader.header.appendedAt);
     }
-    run.flush(out);
     this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
     await this.trimReaders(cur.segment);
     return out;
   }
 
-  /** The head entry when it lies whole in its reader's window; undefined when that needs I/O. */
+  /**
+   * The head entry when it lies whole in its reader's window; undefined when that needs I/O. A
+   * copy: current() returns an entry the caller owns (one copy is little beside its promise).
+   */
   headEntrySync(): Buffer | null | undefined {
     const reader = this.stepSync(this.ledger.cursorAtHead());
     return reader ? Buffer.from(reader.payloadView()) : reader;
