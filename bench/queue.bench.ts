@@ -203,41 +203,6 @@ function expectDrained(what: string, r: DrainResult, bytes: number, entrySize = 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (bytes: number, ms: number) => (bytes / ms) * 1000;
 
-interface LargeDrain {
-  entrySize: number;
-  plainRead: { ms: number; bytes: number };
-  drain: DrainResult;
-}
-
-/**
- * The peek drain of a backlog of `entrySize` entries, opened afresh, right after a plain read of
- * the same segment files (same window size).
- */
-async function largeEntryDrain(
-  root: string,
-  total: number,
-  entrySize: number,
-): Promise<LargeDrain> {
-  const log = (s: string) => process.stderr.write(`  ${s}\n`);
-  const dir = join(root, `entries-${entrySize}`);
-  const payloads = Array.from({ length: 4 }, () => randomBytes(entrySize));
-  const w = new DiskBackedQueue(dir, queueOptions('interval', total));
-  await w.open();
-  await appendWindowed(w, total, payloads);
-  await w.close();
-  await settle();
-  const plain = await plainRead(dir);
-  log(`plain read: ${plain.ms.toFixed(0)} ms`);
-  const q = new DiskBackedQueue(dir, queueOptions('interval', total));
-  await q.open();
-  const drain = await drainPeek(q);
-  await q.close();
-  expectDrained(`peek drain of ${formatBytes(entrySize)} entries`, drain, total, entrySize);
-  log(`queue drain (peek, ${formatBytes(entrySize)} entries): ${drain.ms.toFixed(0)} ms`);
-  await rm(dir, { recursive: true, force: true });
-  return { entrySize, plainRead: plain, drain };
-}
-
 // ------------------------------------------------------------------ drain child (RSS)
 
 interface ChildReport {
@@ -286,6 +251,38 @@ async function runDrainChild(dir: string): Promise<ChildReport> {
     throw new Error(`drain child failed (exit ${code ?? signal}, ${reports.length} reports)`);
   }
   return reports[0];
+}
+
+interface LargeDrain {
+  entrySize: number;
+  plainRead: { ms: number; bytes: number };
+  child: ChildReport;
+}
+
+/**
+ * The peek drain of a backlog of `entrySize` entries in a fresh process (with its RSS), right
+ * after a plain read of the same segment files (same window size).
+ */
+async function largeEntryDrain(
+  root: string,
+  total: number,
+  entrySize: number,
+): Promise<LargeDrain> {
+  const log = (s: string) => process.stderr.write(`  ${s}\n`);
+  const dir = join(root, `entries-${entrySize}`);
+  const payloads = Array.from({ length: 4 }, () => randomBytes(entrySize));
+  const q = new DiskBackedQueue(dir, queueOptions('interval', total));
+  await q.open();
+  await appendWindowed(q, total, payloads);
+  await q.close();
+  await settle();
+  const plain = await plainRead(dir);
+  log(`plain read: ${plain.ms.toFixed(0)} ms`);
+  const child = await runDrainChild(dir);
+  expectDrained(`peek drain of ${formatBytes(entrySize)} entries`, child.drain, total, entrySize);
+  log(`queue drain (peek, ${formatBytes(entrySize)} entries): ${child.drain.ms.toFixed(0)} ms`);
+  await rm(dir, { recursive: true, force: true });
+  return { entrySize, plainRead: plain, child };
 }
 
 // ------------------------------------------------------------------ main
@@ -458,7 +455,7 @@ async function main(): Promise<boolean> {
         return {
           label: `drain ${formatBytes(size)} entries, peek(${PEEK_BYTES / MiB} MiB) + advance(n)`,
           measured: {
-            value: rate(drained, best(runs.map((r) => r.large[i].drain.ms))),
+            value: rate(drained, best(runs.map((r) => r.large[i].child.drain.ms))),
             unit: 'B/s',
           },
           baseline: { ...readBaseline, value: rate(plain.bytes, plain.ms) },
@@ -483,14 +480,26 @@ async function main(): Promise<boolean> {
         },
         goal: { max: 64 * MiB },
       },
+      ...LARGE_ENTRY_SIZES.map((size, i): BenchRow => ({
+        label: `peak RSS over the empty process, the same of ${formatBytes(size)} entries`,
+        measured: {
+          value: worst(runs.map((r) => r.large[i].child.rssPeak - r.large[i].child.rssEmpty)),
+          unit: 'B',
+        },
+        goal: { max: 64 * MiB },
+      })),
     ];
     for (const [i, r] of runs.entries()) {
-      const c = r.child;
-      process.stdout.write(
-        `round ${i + 1}: drain child RSS empty ${formatBytes(c.rssEmpty)}, after open ${formatBytes(c.rssOpen)}, ` +
-          `peak ${formatBytes(c.rssPeak)}, after close ${formatBytes(c.rssAfter)} ` +
-          `(sampled every ${RSS_SAMPLE_MS} ms); V8 heap in use after close ${formatBytes(c.heapAfter)}\n`,
-      );
+      for (const [what, c] of [
+        ['1 KiB', r.child] as const,
+        ...r.large.map((l) => [formatBytes(l.entrySize), l.child] as const),
+      ]) {
+        process.stdout.write(
+          `round ${i + 1}, ${what} entries: drain child RSS empty ${formatBytes(c.rssEmpty)}, after open ${formatBytes(c.rssOpen)}, ` +
+            `peak ${formatBytes(c.rssPeak)}, after close ${formatBytes(c.rssAfter)} ` +
+            `(sampled every ${RSS_SAMPLE_MS} ms); V8 heap in use after close ${formatBytes(c.heapAfter)}\n`,
+        );
+      }
     }
     // The block below is meant to be pasted into the README as it is.
     const met = printTable(
