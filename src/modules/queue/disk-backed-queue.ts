@@ -19,7 +19,7 @@ import { type SegmentRange } from './segment-gaps';
 import { copyHead, SegmentLedger } from './segment-ledger';
 import { SegmentDisposal } from './segment-disposal';
 import { recordSize, SEAL_SIZE } from './segment-format';
-import { WindowPool } from './segment-reader';
+import { WindowPool } from './window-pool';
 import { TailWriter } from './tail-writer';
 import { BatchBufferPool } from './write-batch';
 

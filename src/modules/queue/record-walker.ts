@@ -2,7 +2,8 @@ import { copyToCorrupt } from './corrupt-copy';
 import { type QueueConfig } from './queue-config';
 import { type QueueFileHandle } from './queue-fs';
 import { moveOver, type Cursor, type SegmentLedger } from './segment-ledger';
-import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, type WindowPool } from './segment-reader';
+import { READ_CHUNK_SIZE, RecordStatus, SegmentReader } from './segment-reader';
+import { type WindowPool } from './window-pool';
 
 /**
  * Where a peek's walk ended, `count` entries past the head: advance(n) and a later peek with a
@@ -23,6 +24,17 @@ interface Walk {
   nextTime: number | null;
 }
 
+/** A take() under way: the entries taken so far and where the walk stands. */
+interface TakeWalk {
+  cur: Cursor;
+  nextTime: number | null;
+  out: Buffer[];
+  times: number[];
+  bytes: number;
+  /** Ended by the budget or the end of the queue. */
+  done: boolean;
+}
+
 /** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
 const MAX_PEEK_MEMOS = 8;
 
@@ -38,6 +50,15 @@ export class RecordWalker {
   /** Peek walks from the head as it was at headVersion === memoVersion (stale otherwise). */
   private peekMemos: PeekMemo[] = [];
   private memoVersion = -1;
+  /** The budget of the last take() from the head, for prewalk(). */
+  private lastTake: { maxBytes: number; maxEntries: number } | null = null;
+  /** A take begun by prewalk() at headVersion `version`. */
+  private prewalked: {
+    maxBytes: number;
+    maxEntries: number;
+    version: number;
+    take: TakeWalk;
+  } | null = null;
 
   constructor(
     private readonly config: QueueConfig,
@@ -57,46 +78,101 @@ export class RecordWalker {
     times: number[] | null,
     skip: number,
   ): Promise<Buffer[]> {
-    const out: Buffer[] = [];
     // The backlog counts every entry a walk can find (or more, when corruption ate some).
-    if (skip > 0 && skip >= this.ledger.unreadEntries) return out;
-    const walk = await this.walkFromHead(skip);
-    const { cur, walked } = walk;
-    let nextTime = walk.nextTime;
-    if (walked < skip) {
-      this.rememberWalk({ count: walked, cursor: cur, nextTime: null });
-      await this.trimReaders(cur.segment);
-      return out;
+    if (skip > 0 && skip >= this.ledger.unreadEntries) return [];
+    this.lastTake = skip === 0 ? { maxBytes, maxEntries } : null;
+    let t = this.claimPrewalk(maxBytes, maxEntries, skip);
+    if (!t) {
+      const walk = await this.walkFromHead(skip);
+      if (walk.walked < skip) {
+        this.rememberWalk({ count: walk.walked, cursor: walk.cur, nextTime: null });
+        await this.trimReaders(walk.cur.segment);
+        return [];
+      }
+      t = { cur: walk.cur, nextTime: walk.nextTime, out: [], times: [], bytes: 0, done: false };
     }
-    let bytes = 0;
-    let taken = 0;
-    while (taken < maxEntries) {
-      const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
-      let reader = this.stepSync(cur);
-      if (reader === undefined) reader = await this.step(cur);
-      const length = reader ? reader.header.length : 0;
-      if (!reader || (taken > 0 && bytes + length > maxBytes)) {
-        nextTime = reader ? reader.header.appendedAt : null;
-        // Back to just past the last entry taken: advance(n) must stop exactly there.
-        Object.assign(cur, {
-          segment,
-          offset,
-          consumedEntries,
-          consumedBytes,
-          dropEntries,
-          dropBytes,
-        });
+    while (!t.done && t.out.length < maxEntries) {
+      const before = { ...t.cur };
+      let reader = this.stepSync(t.cur);
+      if (reader === undefined) reader = await this.step(t.cur);
+      this.addTaken(t, reader, before, maxBytes);
+    }
+    if (times) times.push(...t.times);
+    this.rememberWalk({ count: skip + t.out.length, cursor: t.cur, nextTime: t.nextTime });
+    await this.trimReaders(t.cur.segment);
+    return t.out;
+  }
+
+  /**
+   * Adds the entry `reader` holds to the take, or ends it (`done`) when there is none or it would
+   * pass `maxBytes`: `cur` then goes back to `before`, just past the last entry taken, where
+   * advance(n) must stop exactly.
+   */
+  private addTaken(
+    t: TakeWalk,
+    reader: SegmentReader | null,
+    before: Cursor,
+    maxBytes: number,
+  ): void {
+    const length = reader ? reader.header.length : 0;
+    if (!reader || (t.out.length > 0 && t.bytes + length > maxBytes)) {
+      t.nextTime = reader ? reader.header.appendedAt : null;
+      Object.assign(t.cur, before);
+      t.done = true;
+      return;
+    }
+    t.nextTime = null;
+    t.out.push(reader.sharedPayload());
+    t.times.push(reader.header.appendedAt);
+    t.bytes += length;
+  }
+
+  /**
+   * Begins, without I/O, the take from the head that the last one from the head (same budget)
+   * suggests comes next: run while the position write of an advance is in flight, so that
+   * parsing and checking the next batch overlaps the write (a drain of 1 KiB entries writes the
+   * position every 1 000 entries, a round trip through the thread pool each). It stops at the
+   * first entry that needs a read, and at the end of the queue (appends may follow before the
+   * take): take() goes on from there. A head moved since (a failed write puts it back) voids it.
+   */
+  prewalk(): void {
+    this.prewalked = null;
+    const last = this.lastTake;
+    if (!last) return;
+    const t: TakeWalk = {
+      cur: this.ledger.cursorAtHead(),
+      nextTime: null,
+      out: [],
+      times: [],
+      bytes: 0,
+      done: false,
+    };
+    while (!t.done && t.out.length < last.maxEntries) {
+      const before = { ...t.cur };
+      const reader = this.stepSync(t.cur);
+      if (reader === undefined) break;
+      if (reader === null) {
+        Object.assign(t.cur, before);
         break;
       }
-      nextTime = null;
-      out.push(reader.sharedPayload());
-      taken++;
-      bytes += length;
-      times?.push(reader.header.appendedAt);
+      this.addTaken(t, reader, before, last.maxBytes);
     }
-    this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
-    await this.trimReaders(cur.segment);
-    return out;
+    this.prewalked = { ...last, version: this.ledger.headVersion, take: t };
+  }
+
+  private claimPrewalk(maxBytes: number, maxEntries: number, skip: number): TakeWalk | null {
+    const pre = this.prewalked;
+    this.prewalked = null;
+    if (
+      !pre ||
+      skip !== 0 ||
+      pre.version !== this.ledger.headVersion ||
+      pre.maxBytes !== maxBytes ||
+      pre.maxEntries !== maxEntries
+    ) {
+      return null;
+    }
+    return pre.take;
   }
 
   /**
@@ -238,7 +314,7 @@ export class RecordWalker {
       if (corruptSkips.size > 0 && corruptSkips.get(seg.id)?.has(cur.offset)) return undefined;
       const reader = this.readers.get(seg.id)?.reader;
       if (!reader) return undefined;
-      const status = reader.tryRecord(cur.offset, seg.size);
+      const status = reader.tryRecordSync(cur.offset, seg.size);
       if (status === RecordStatus.Entry) {
         moveOver(cur, reader);
         return reader;

@@ -9,6 +9,7 @@ import {
   type RecordHeader,
   type SegmentSummary,
 } from './segment-format';
+import { type WindowPool } from './window-pool';
 
 /**
  * Bounded reads: memory stays flat however large the backlog (three windows per open reader).
@@ -55,25 +56,6 @@ export enum RecordStatus {
   Corrupt,
 }
 
-/**
- * Window buffers handed from reader to reader: a drain opens a reader per segment, and buffers
- * allocated per segment would be garbage waiting for the GC (RSS), not live data.
- */
-export class WindowPool {
-  private free: Buffer[] = [];
-
-  constructor(private readonly keep = 6) {}
-
-  take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.length === size);
-    return i >= 0 ? this.free.splice(i, 1)[0] : Buffer.allocUnsafeSlow(size);
-  }
-
-  give(buf: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(buf);
-  }
-}
-
 interface ReadAhead {
   /** File offset the read starts at; its bytes land at CARRY_SIZE in `buf`. */
   at: number;
@@ -81,6 +63,8 @@ interface ReadAhead {
   size: number;
   buf: Buffer;
   done: Promise<number>;
+  /** Bytes read, once the read succeeded (null before): the window may move onto it without a promise. */
+  bytes: number | null;
   error: unknown;
   /** Set by reset(): the file changed underneath, whatever this read returns is discarded. */
   stale: boolean;
@@ -359,28 +343,10 @@ export class SegmentReader {
   private async load(offset: number, length: number, limit: number): Promise<void> {
     const sequential =
       this.winEnd > this.winFrom && offset >= this.winStart && offset <= this.winEndOffset;
-    const carry = sequential ? this.winEndOffset - offset : 0;
-    const ahead = this.aheads.shift();
+    const ahead = this.aheads[0];
     if (ahead) {
       await ahead.done;
-      const usable =
-        !ahead.stale &&
-        ahead.error === null &&
-        sequential &&
-        ahead.at === this.winEndOffset &&
-        carry <= CARRY_SIZE;
-      if (usable) {
-        const bytes = await ahead.done;
-        // The unread end of the old window goes right in front of the new bytes.
-        this.win.copy(ahead.buf, CARRY_SIZE - carry, this.winEnd - carry, this.winEnd);
-        this.setWindow(ahead.buf, CARRY_SIZE - carry, CARRY_SIZE + bytes, offset);
-        if (this.winEndOffset >= offset + Math.min(length, limit - offset)) {
-          this.readAhead(limit);
-          return;
-        }
-      } else {
-        this.aheads.unshift(ahead);
-      }
+      if (this.moveOnto(ahead, offset, length, limit)) return;
       // Not usable (or not enough): the reads ahead are dropped once done, and a failed one is
       // retried below by a plain read, whose error reaches the caller.
       await this.dropAheads();
@@ -391,6 +357,44 @@ export class SegmentReader {
     this.setWindow(buf, CARRY_SIZE, CARRY_SIZE + got, offset);
     // Read ahead only for a reader walking forward: a one-off look (open's head probe) reads once.
     if (sequential) this.readAhead(limit);
+  }
+
+  /**
+   * Moves the window onto `ahead` (the first read ahead, done) when it continues the window,
+   * with the unread end of the window carried in front of its bytes. True when the window then
+   * holds [offset, offset + length) (as much of it as `limit` allows).
+   */
+  private moveOnto(ahead: ReadAhead, offset: number, length: number, limit: number): boolean {
+    const carry = this.winEndOffset - offset;
+    const usable =
+      ahead.bytes !== null &&
+      !ahead.stale &&
+      this.winEnd > this.winFrom &&
+      offset >= this.winStart &&
+      carry >= 0 &&
+      ahead.at === this.winEndOffset &&
+      carry <= CARRY_SIZE;
+    if (!usable) return false;
+    this.aheads.shift();
+    this.win.copy(ahead.buf, CARRY_SIZE - carry, this.winEnd - carry, this.winEnd);
+    this.setWindow(ahead.buf, CARRY_SIZE - carry, CARRY_SIZE + ahead.bytes!, offset);
+    if (this.winEndOffset < offset + Math.min(length, limit - offset)) return false;
+    this.readAhead(limit);
+    return true;
+  }
+
+  /**
+   * tryRecord() that also moves the window onto reads ahead already done, still without a
+   * promise: a walk goes on past the end of a window when the next one is there.
+   */
+  tryRecordSync(offset: number, limit: number): RecordStatus {
+    let status = this.tryRecord(offset, limit);
+    for (let loads = 0; loads < MAX_LOADS_PER_RECORD && status === RecordStatus.NeedRead; loads++) {
+      const ahead = this.aheads[0];
+      if (!ahead || !this.moveOnto(ahead, this.needAt, this.needed, limit)) break;
+      status = this.tryRecord(offset, limit);
+    }
+    return status;
   }
 
   private setWindow(buf: Buffer, from: number, end: number, start: number): void {
@@ -434,14 +438,18 @@ export class SegmentReader {
         size,
         buf,
         done: Promise.resolve(0),
+        bytes: null,
         error: null,
         stale: false,
       };
       // The error is kept, not thrown here: it reaches a caller only if these bytes are needed.
-      ahead.done = this.readFully(buf, CARRY_SIZE, size, at).catch((err: unknown) => {
-        ahead.error = err;
-        return 0;
-      });
+      ahead.done = this.readFully(buf, CARRY_SIZE, size, at).then(
+        (bytes) => (ahead.bytes = bytes),
+        (err: unknown) => {
+          ahead.error = err;
+          return 0;
+        },
+      );
       this.aheads.push(ahead);
     }
   }
