@@ -246,7 +246,7 @@ export class DiskBackedQueue {
 
   current(): Promise<Buffer | null> {
     // The head entry lying whole in its reader's window, with nothing queued before this call:
-    // parsed here and now, without a walk to remember, a slab or a promise chain.
+    // parsed here and now, without a walk to remember or a promise chain.
     if (this.state === 'open' && this.pending === 0) {
       const entry = this.walker.headEntrySync();
       if (entry !== undefined) return Promise.resolve(entry);

@@ -42,7 +42,7 @@ export type ReadResult =
 
 /** What tryRecord()/next() found; the details are in the reader's fields. */
 export enum RecordStatus {
-  /** An entry: `header`, `next`, and the payload via payloadView() / copyPayload(). */
+  /** An entry: `header`, `next`, and the payload via payloadView() / sharedPayload(). */
   Entry,
   /** The segment's seal: `summary`, `next`. */
   Seal,
