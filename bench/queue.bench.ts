@@ -33,6 +33,11 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
 const ENTRY_SIZE = 1 * KiB;
+/**
+ * Entry sizes a relay really queues besides 1 KiB (the CLI's single lines): one HTTP write body
+ * each, and Telegraf and the client libraries send 5 000-point batches of ~200-500 KiB.
+ */
+const LARGE_ENTRY_SIZES = [64 * KiB, 256 * KiB];
 /** Appends in flight at once for the 'interval' run: how a server with many requests drives it. */
 const APPEND_WINDOW = 256;
 /** Concurrent appenders (each awaiting its own append) for the 'always' run. */
@@ -115,14 +120,18 @@ async function settle(): Promise<void> {
 
 // ------------------------------------------------------------------ queue runs
 
-/** Appends `bytes` of 1 KiB entries, APPEND_WINDOW in flight at a time. */
-async function appendWindowed(q: DiskBackedQueue, bytes: number): Promise<number> {
-  const entries = Math.floor(bytes / ENTRY_SIZE);
+/** Appends `bytes` of `payloads`-sized entries (1 KiB by default), APPEND_WINDOW in flight at a time. */
+async function appendWindowed(
+  q: DiskBackedQueue,
+  bytes: number,
+  payloads: Buffer[] = PAYLOADS,
+): Promise<number> {
+  const entries = Math.floor(bytes / payloads[0].length);
   const start = process.hrtime.bigint();
   for (let i = 0; i < entries;) {
     const window: Promise<void>[] = [];
     for (let k = 0; k < APPEND_WINDOW && i < entries; k++, i++)
-      window.push(q.append(PAYLOADS[i % PAYLOADS.length]));
+      window.push(q.append(payloads[i % payloads.length]));
     await Promise.all(window);
   }
   return msSince(start);
@@ -182,9 +191,9 @@ async function drainCurrent(q: DiskBackedQueue): Promise<DrainResult> {
   return { ms: msSince(start), entries, bytes };
 }
 
-function expectDrained(what: string, r: DrainResult, bytes: number): void {
-  const entries = Math.floor(bytes / ENTRY_SIZE);
-  if (r.entries !== entries || r.bytes !== entries * ENTRY_SIZE) {
+function expectDrained(what: string, r: DrainResult, bytes: number, entrySize = ENTRY_SIZE): void {
+  const entries = Math.floor(bytes / entrySize);
+  if (r.entries !== entries || r.bytes !== entries * entrySize) {
     throw new Error(
       `${what}: drained ${r.entries} entries / ${r.bytes} bytes, expected ${entries}`,
     );
@@ -244,6 +253,38 @@ async function runDrainChild(dir: string): Promise<ChildReport> {
   return reports[0];
 }
 
+interface LargeDrain {
+  entrySize: number;
+  plainRead: { ms: number; bytes: number };
+  child: ChildReport;
+}
+
+/**
+ * The peek drain of a backlog of `entrySize` entries in a fresh process (with its RSS), right
+ * after a plain read of the same segment files (same window size).
+ */
+async function largeEntryDrain(
+  root: string,
+  total: number,
+  entrySize: number,
+): Promise<LargeDrain> {
+  const log = (s: string) => process.stderr.write(`  ${s}\n`);
+  const dir = join(root, `entries-${entrySize}`);
+  const payloads = Array.from({ length: 4 }, () => randomBytes(entrySize));
+  const q = new DiskBackedQueue(dir, queueOptions('interval', total));
+  await q.open();
+  await appendWindowed(q, total, payloads);
+  await q.close();
+  await settle();
+  const plain = await plainRead(dir);
+  log(`plain read: ${plain.ms.toFixed(0)} ms`);
+  const child = await runDrainChild(dir);
+  expectDrained(`peek drain of ${formatBytes(entrySize)} entries`, child.drain, total, entrySize);
+  log(`queue drain (peek, ${formatBytes(entrySize)} entries): ${child.drain.ms.toFixed(0)} ms`);
+  await rm(dir, { recursive: true, force: true });
+  return { entrySize, plainRead: plain, child };
+}
+
 // ------------------------------------------------------------------ main
 
 interface Round {
@@ -255,6 +296,7 @@ interface Round {
   oneByOne: DrainResult;
   plainSyncedMs: number;
   alwaysMs: number;
+  large: LargeDrain[];
 }
 
 /** One round: each figure right after its baseline, so both see the same machine load. */
@@ -329,6 +371,9 @@ async function runRound(root: string, total: number, alwaysBytes: number): Promi
   await c.close();
   await rm(dirC, { recursive: true, force: true });
 
+  const large: LargeDrain[] = [];
+  for (const size of LARGE_ENTRY_SIZES) large.push(await largeEntryDrain(root, total, size));
+
   const plainReadBest = plainRead1.ms <= plainRead2.ms ? plainRead1 : plainRead2;
   return {
     plainWriteMs,
@@ -339,6 +384,7 @@ async function runRound(root: string, total: number, alwaysBytes: number): Promi
     oneByOne,
     plainSyncedMs,
     alwaysMs,
+    large,
   };
 }
 
@@ -401,6 +447,21 @@ async function main(): Promise<boolean> {
         baseline: readBaseline,
         goal: { min: 0.7 },
       },
+      ...LARGE_ENTRY_SIZES.map((size, i): BenchRow => {
+        const plain = runs.reduce((x, r) =>
+          r.large[i].plainRead.ms < x.large[i].plainRead.ms ? r : x,
+        ).large[i].plainRead;
+        const drained = Math.floor(total / size) * size;
+        return {
+          label: `drain ${formatBytes(size)} entries, peek(${PEEK_BYTES / MiB} MiB) + advance(n)`,
+          measured: {
+            value: rate(drained, best(runs.map((r) => r.large[i].child.drain.ms))),
+            unit: 'B/s',
+          },
+          baseline: { ...readBaseline, value: rate(plain.bytes, plain.ms) },
+          goal: { min: 0.7 },
+        };
+      }),
       {
         label: `open() of ${formatBytes(total)} in ${SEGMENT_SIZE / MiB} MiB segments, fresh process`,
         measured: { value: best(runs.map((r) => r.child.openMs)), unit: 'ms' },
@@ -419,14 +480,26 @@ async function main(): Promise<boolean> {
         },
         goal: { max: 64 * MiB },
       },
+      ...LARGE_ENTRY_SIZES.map((size, i): BenchRow => ({
+        label: `peak RSS over the empty process, the same of ${formatBytes(size)} entries`,
+        measured: {
+          value: worst(runs.map((r) => r.large[i].child.rssPeak - r.large[i].child.rssEmpty)),
+          unit: 'B',
+        },
+        goal: { max: 64 * MiB },
+      })),
     ];
     for (const [i, r] of runs.entries()) {
-      const c = r.child;
-      process.stdout.write(
-        `round ${i + 1}: drain child RSS empty ${formatBytes(c.rssEmpty)}, after open ${formatBytes(c.rssOpen)}, ` +
-          `peak ${formatBytes(c.rssPeak)}, after close ${formatBytes(c.rssAfter)} ` +
-          `(sampled every ${RSS_SAMPLE_MS} ms); V8 heap in use after close ${formatBytes(c.heapAfter)}\n`,
-      );
+      for (const [what, c] of [
+        ['1 KiB', r.child] as const,
+        ...r.large.map((l) => [formatBytes(l.entrySize), l.child] as const),
+      ]) {
+        process.stdout.write(
+          `round ${i + 1}, ${what} entries: drain child RSS empty ${formatBytes(c.rssEmpty)}, after open ${formatBytes(c.rssOpen)}, ` +
+            `peak ${formatBytes(c.rssPeak)}, after close ${formatBytes(c.rssAfter)} ` +
+            `(sampled every ${RSS_SAMPLE_MS} ms); V8 heap in use after close ${formatBytes(c.heapAfter)}\n`,
+        );
+      }
     }
     // The block below is meant to be pasted into the README as it is.
     const met = printTable(

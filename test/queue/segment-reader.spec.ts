@@ -1,6 +1,10 @@
 import { open, writeFile } from 'node:fs/promises';
 import { encodeRecord, KIND_ENTRY } from '../../src/modules/queue/segment-format';
-import { READ_CHUNK_SIZE, SegmentReader } from '../../src/modules/queue/segment-reader';
+import {
+  READ_CHUNK_SIZE,
+  RecordStatus,
+  SegmentReader,
+} from '../../src/modules/queue/segment-reader';
 import { QueueFixture } from './queue-test-helpers';
 
 /** Deterministic payload bytes, different for every entry. */
@@ -52,6 +56,37 @@ describe('SegmentReader windows', () => {
       expect(e.appendedAt).toBe(i);
       expect(e.payload.equals(payload(i, sizes[i]))).toBe(true);
     });
+  });
+
+  it('moves onto a finished read ahead without a promise, carrying records cut by the window end', async () => {
+    // 300 KiB records: larger than the old 64 KiB carry room, so most are cut by a window end.
+    const sizes = Array.from({ length: 12 }, (_, i) => 300 * 1024 + i * 7);
+    const { path, size } = await segmentOf(sizes);
+    const fh = await open(path, 'r');
+    const reader = new SegmentReader(fh, 1);
+    try {
+      const taken: Buffer[] = [];
+      let offset = 0;
+      let syncMoves = 0;
+      while (offset < size) {
+        let status = reader.tryRecordSync(offset, size);
+        if (status === RecordStatus.NeedRead) {
+          // Let the reads ahead finish; then the window moves on without one.
+          await reader.idle();
+          status = reader.tryRecordSync(offset, size);
+          if (status === RecordStatus.Entry) syncMoves++;
+        }
+        if (status === RecordStatus.NeedRead) status = await reader.nextRecord(offset, size);
+        expect(status).toBe(RecordStatus.Entry);
+        taken.push(reader.sharedPayload());
+        offset = reader.next;
+      }
+      expect(syncMoves).toBeGreaterThan(1);
+      expect(taken.map((b, i) => b.equals(payload(i, sizes[i])))).toEqual(sizes.map(() => true));
+    } finally {
+      await reader.idle();
+      await fh.close();
+    }
   });
 
   it('reads a record larger than a window whose header is not in the window yet', async () => {

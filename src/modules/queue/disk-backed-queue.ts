@@ -19,7 +19,7 @@ import { type SegmentRange } from './segment-gaps';
 import { copyHead, SegmentLedger } from './segment-ledger';
 import { SegmentDisposal } from './segment-disposal';
 import { recordSize, SEAL_SIZE } from './segment-format';
-import { WindowPool } from './segment-reader';
+import { WindowPool } from './window-pool';
 import { TailWriter } from './tail-writer';
 import { BatchBufferPool } from './write-batch';
 
@@ -246,12 +246,13 @@ export class DiskBackedQueue {
 
   current(): Promise<Buffer | null> {
     // The head entry lying whole in its reader's window, with nothing queued before this call:
-    // parsed here and now, without a walk to remember, a slab or a promise chain.
+    // parsed here and now, without a walk to remember or a promise chain.
     if (this.state === 'open' && this.pending === 0) {
       const entry = this.walker.headEntrySync();
       if (entry !== undefined) return Promise.resolve(entry);
     }
-    return this.readHead(0, 1, null, 0).then(([first]) => first ?? null);
+    // A copy the caller owns, unlike peek()'s views (see there).
+    return this.readHead(0, 1, null, 0).then(([first]) => (first ? Buffer.from(first) : null));
   }
 
   /**
@@ -260,6 +261,10 @@ export class DiskBackedQueue {
    * entries after the head (none when the backlog has no more), so a replayer can read batch
    * k+1 while batch k is in flight: peek(b, e) → k, peek(b, e, k.length) → k+1, advance(k.length).
    * The walk is remembered, so that advance and the next skipping peek start where it ended.
+   *
+   * The payloads are views of the read windows, not copies (copying was a tenth of a drain of
+   * 1 KiB entries): read-only, since writing into one changes what a later peek of the same
+   * entries returns. A window stays in memory while one of its payloads is kept.
    */
   peek(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<Buffer[]> {
     return this.readHead(maxBytes, maxEntries, null, skip);

@@ -46,7 +46,16 @@ export class HeadCommit {
       if (headTime === undefined) headTime = await this.walker.headEntryTime();
       ledger.headTime = headTime;
       const due = this.position?.writeDue(moved, crossed || forceDurable) ?? null;
-      if (due !== null) await this.persist(due);
+      if (due !== null) {
+        const written = this.persist(due);
+        // The next peek's parsing while the write is in the thread pool (see prewalk()).
+        try {
+          this.walker.prewalk();
+        } catch {
+          // Only a head start: the peek walks the entries itself.
+        }
+        await written;
+      }
     } catch (err) {
       // Nothing moved: a retried advance must not skip the entries this one failed to pass.
       ledger.setHead(saved.head);

@@ -1,9 +1,9 @@
 import { copyToCorrupt } from './corrupt-copy';
-import { PayloadRun } from './payload-run';
 import { type QueueConfig } from './queue-config';
 import { type QueueFileHandle } from './queue-fs';
 import { moveOver, type Cursor, type SegmentLedger } from './segment-ledger';
-import { READ_CHUNK_SIZE, RecordStatus, SegmentReader, type WindowPool } from './segment-reader';
+import { READ_CHUNK_SIZE, RecordStatus, SegmentReader } from './segment-reader';
+import { type WindowPool } from './window-pool';
 
 /**
  * Where a peek's walk ended, `count` entries past the head: advance(n) and a later peek with a
@@ -24,6 +24,17 @@ interface Walk {
   nextTime: number | null;
 }
 
+/** A take() under way: the entries taken so far and where the walk stands. */
+interface TakeWalk {
+  cur: Cursor;
+  nextTime: number | null;
+  out: Buffer[];
+  times: number[];
+  bytes: number;
+  /** Ended by the budget or the end of the queue. */
+  done: boolean;
+}
+
 /** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
 const MAX_PEEK_MEMOS = 8;
 
@@ -32,15 +43,22 @@ const MAX_PEEK_MEMOS = 8;
  * segment), steps over corrupt regions (each copied aside and reported once) and into the next
  * segment once a sealed one is read, and remembers its last walks so that advance() and a
  * skipping peek do not walk the same entries again. Its callers run one at a time (the queue's
- * exclusive chain), so the payload run and the windows are never shared by two walks.
+ * exclusive chain), so the windows are never moved by one walk under another.
  */
 export class RecordWalker {
   private readers = new Map<number, { fh: QueueFileHandle; reader: SegmentReader }>();
-  /** Payloads a peek takes from one window, copied out together. */
-  private readonly run = new PayloadRun();
   /** Peek walks from the head as it was at headVersion === memoVersion (stale otherwise). */
   private peekMemos: PeekMemo[] = [];
   private memoVersion = -1;
+  /** The budget of the last take() from the head, for prewalk(). */
+  private lastTake: { maxBytes: number; maxEntries: number } | null = null;
+  /** A take begun by prewalk() at headVersion `version`. */
+  private prewalked: {
+    maxBytes: number;
+    maxEntries: number;
+    version: number;
+    take: TakeWalk;
+  } | null = null;
 
   constructor(
     private readonly config: QueueConfig,
@@ -51,8 +69,8 @@ export class RecordWalker {
   /**
    * The entries `skip` past the head (at least one when there is one, however large), up to
    * `maxBytes` of payload and `maxEntries` entries. Records lying in a reader's window are parsed
-   * without a promise each; payloads are copied out of the window into shared slabs, since the
-   * window is reused. The walk is remembered for advance().
+   * without a promise each; payloads are views of the windows they lie in, which are then never
+   * read into again (see SegmentReader.sharedPayload). The walk is remembered for advance().
    */
   async take(
     maxBytes: number,
@@ -60,56 +78,107 @@ export class RecordWalker {
     times: number[] | null,
     skip: number,
   ): Promise<Buffer[]> {
-    const out: Buffer[] = [];
     // The backlog counts every entry a walk can find (or more, when corruption ate some).
-    if (skip > 0 && skip >= this.ledger.unreadEntries) return out;
-    const walk = await this.walkFromHead(skip);
-    const { cur, walked } = walk;
-    let nextTime = walk.nextTime;
-    if (walked < skip) {
-      this.rememberWalk({ count: walked, cursor: cur, nextTime: null });
-      await this.trimReaders(cur.segment);
-      return out;
-    }
-    let bytes = 0;
-    let taken = 0;
-    const run = this.run;
-    run.clear();
-    while (taken < maxEntries) {
-      const { segment, offset, consumedEntries, consumedBytes, dropEntries, dropBytes } = cur;
-      let reader = this.stepSync(cur);
-      if (reader === undefined) {
-        // The read may move the window under the payloads of the run: copy them out first.
-        run.flush(out);
-        reader = await this.step(cur);
+    if (skip > 0 && skip >= this.ledger.unreadEntries) return [];
+    this.lastTake = skip === 0 ? { maxBytes, maxEntries } : null;
+    let t = this.claimPrewalk(maxBytes, maxEntries, skip);
+    if (!t) {
+      const walk = await this.walkFromHead(skip);
+      if (walk.walked < skip) {
+        this.rememberWalk({ count: walk.walked, cursor: walk.cur, nextTime: null });
+        await this.trimReaders(walk.cur.segment);
+        return [];
       }
-      const length = reader ? reader.header.length : 0;
-      if (!reader || (taken > 0 && bytes + length > maxBytes)) {
-        nextTime = reader ? reader.header.appendedAt : null;
-        // Back to just past the last entry taken: advance(n) must stop exactly there.
-        Object.assign(cur, {
-          segment,
-          offset,
-          consumedEntries,
-          consumedBytes,
-          dropEntries,
-          dropBytes,
-        });
-        break;
-      }
-      nextTime = null;
-      run.add(reader.window, reader.payloadStart, length, out);
-      taken++;
-      bytes += length;
-      times?.push(reader.header.appendedAt);
+      t = { cur: walk.cur, nextTime: walk.nextTime, out: [], times: [], bytes: 0, done: false };
     }
-    run.flush(out);
-    this.rememberWalk({ count: walked + out.length, cursor: cur, nextTime });
-    await this.trimReaders(cur.segment);
-    return out;
+    while (!t.done && t.out.length < maxEntries) {
+      const before = { ...t.cur };
+      let reader = this.stepSync(t.cur);
+      if (reader === undefined) reader = await this.step(t.cur);
+      this.addTaken(t, reader, before, maxBytes);
+    }
+    if (times) times.push(...t.times);
+    this.rememberWalk({ count: skip + t.out.length, cursor: t.cur, nextTime: t.nextTime });
+    await this.trimReaders(t.cur.segment);
+    return t.out;
   }
 
-  /** The head entry when it lies whole in its reader's window; undefined when that needs I/O. */
+  /**
+   * Adds the entry `reader` holds to the take, or ends it (`done`) when there is none or it would
+   * pass `maxBytes`: `cur` then goes back to `before`, just past the last entry taken, where
+   * advance(n) must stop exactly.
+   */
+  private addTaken(
+    t: TakeWalk,
+    reader: SegmentReader | null,
+    before: Cursor,
+    maxBytes: number,
+  ): void {
+    const length = reader ? reader.header.length : 0;
+    if (!reader || (t.out.length > 0 && t.bytes + length > maxBytes)) {
+      t.nextTime = reader ? reader.header.appendedAt : null;
+      Object.assign(t.cur, before);
+      t.done = true;
+      return;
+    }
+    t.nextTime = null;
+    t.out.push(reader.sharedPayload());
+    t.times.push(reader.header.appendedAt);
+    t.bytes += length;
+  }
+
+  /**
+   * Begins, without I/O, the take from the head that the last one from the head (same budget)
+   * suggests comes next: run while the position write of an advance is in flight, so that
+   * parsing and checking the next batch overlaps the write (a drain of 1 KiB entries writes the
+   * position every 1 000 entries, a round trip through the thread pool each). It stops at the
+   * first entry that needs a read, and at the end of the queue (appends may follow before the
+   * take): take() goes on from there. A head moved since (a failed write puts it back) voids it.
+   */
+  prewalk(): void {
+    this.prewalked = null;
+    const last = this.lastTake;
+    if (!last) return;
+    const t: TakeWalk = {
+      cur: this.ledger.cursorAtHead(),
+      nextTime: null,
+      out: [],
+      times: [],
+      bytes: 0,
+      done: false,
+    };
+    while (!t.done && t.out.length < last.maxEntries) {
+      const before = { ...t.cur };
+      const reader = this.stepSync(t.cur);
+      if (reader === undefined) break;
+      if (reader === null) {
+        Object.assign(t.cur, before);
+        break;
+      }
+      this.addTaken(t, reader, before, last.maxBytes);
+    }
+    this.prewalked = { ...last, version: this.ledger.headVersion, take: t };
+  }
+
+  private claimPrewalk(maxBytes: number, maxEntries: number, skip: number): TakeWalk | null {
+    const pre = this.prewalked;
+    this.prewalked = null;
+    if (
+      !pre ||
+      skip !== 0 ||
+      pre.version !== this.ledger.headVersion ||
+      pre.maxBytes !== maxBytes ||
+      pre.maxEntries !== maxEntries
+    ) {
+      return null;
+    }
+    return pre.take;
+  }
+
+  /**
+   * The head entry when it lies whole in its reader's window; undefined when that needs I/O. A
+   * copy: current() returns an entry the caller owns (one copy is little beside its promise).
+   */
   headEntrySync(): Buffer | null | undefined {
     const reader = this.stepSync(this.ledger.cursorAtHead());
     return reader ? Buffer.from(reader.payloadView()) : reader;
@@ -245,7 +314,7 @@ export class RecordWalker {
       if (corruptSkips.size > 0 && corruptSkips.get(seg.id)?.has(cur.offset)) return undefined;
       const reader = this.readers.get(seg.id)?.reader;
       if (!reader) return undefined;
-      const status = reader.tryRecord(cur.offset, seg.size);
+      const status = reader.tryRecordSync(cur.offset, seg.size);
       if (status === RecordStatus.Entry) {
         moveOver(cur, reader);
         return reader;

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32';
 
 /**
  * THE on-disk format of a queue directory. Everything that reads or writes bytes goes through the
