@@ -47,7 +47,8 @@ export interface HandoffQueue {
   current(): Promise<Buffer | null>;
   /**
    * Entries from the head (or `skip` entries past it), up to `maxBytes` of payload and
-   * `maxEntries` entries, at least one when there is one, without moving the head.
+   * `maxEntries` entries, at least one when there is one, without moving the head. The payloads
+   * are read-only: the disk store hands out views of its read buffers, not copies.
    */
   peek(maxBytes: number, maxEntries?: number, skip?: number): Promise<Buffer[]>;
   /** peek() with each entry's append time. */
