@@ -216,7 +216,11 @@ async function main(): Promise<void> {
       {
         label: `one entry per request (${SINGLE_ENTRIES} entries)`,
         measured: { value: singleRate, unit: 'entries/s' },
-        baseline: { value: replayRate, unit: 'entries/s', label: 'replayer, 1 MiB batches' },
+        baseline: {
+          value: replayRate,
+          unit: 'entries/s',
+          label: `replayer, ${BATCH_BYTES / 1024 / 1024} MiB batches`,
+        },
       },
     ];
     const ok = printTable(
