@@ -80,6 +80,9 @@ export class JetStreamQueue implements HandoffQueue {
   private readonly refreshIntervalMs: number;
 
   private opened = false;
+  /** The stream was created (or checked) and its state read since open. */
+  private streamOpen = false;
+  private opening: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Sequence of the head entry (first unread); lastSeq + 1 when the queue is empty. */
   private head = 1;
@@ -122,17 +125,15 @@ export class JetStreamQueue implements HandoffQueue {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Creates the stream, or brings an existing one's limits to the configured ones. */
+  /**
+   * Creates the stream, or brings an existing one's limits to the configured ones. While NATS is
+   * not connected (a relay started during an outage) the queue opens without its stream, which
+   * is opened on first use once NATS answers (or by the next refresh): until then the backlog
+   * known is none, and appends and reads reject with NatsUnavailableError.
+   */
   async open(): Promise<void> {
     if (this.opened) return;
-    this.assertConnected('open');
-    const limits = { maxSize: this.maxSize, maxAgeMs: this.maxAgeMs, replicas: this.replicas };
-    try {
-      await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
-      this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
-    } catch (err) {
-      throw noRoomFor(this.stream, limits, err) ?? this.unavailable('open', err);
-    }
+    if (this.link.isConnected()) await this.openStream();
     this.opened = true;
     this.timer = setInterval(
       () => void this.refresh().catch(() => undefined),
@@ -141,9 +142,27 @@ export class JetStreamQueue implements HandoffQueue {
     this.timer.unref();
   }
 
+  /** Creates or updates the stream and reads its state, once per open; shared by callers. */
+  openStream(): Promise<void> {
+    if (this.streamOpen) return Promise.resolve();
+    this.assertConnected('open');
+    const limits = { maxSize: this.maxSize, maxAgeMs: this.maxAgeMs, replicas: this.replicas };
+    this.opening ??= (async () => {
+      try {
+        await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
+        this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
+        this.streamOpen = true;
+      } catch (err) {
+        throw noRoomFor(this.stream, limits, err) ?? this.unavailable('open', err);
+      }
+    })().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
   async close(): Promise<void> {
     if (!this.opened) return;
     this.opened = false;
+    this.streamOpen = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.chain.catch(() => undefined);
@@ -238,6 +257,7 @@ export class JetStreamQueue implements HandoffQueue {
       throw new SegmentFullError(payload.length + HEADER_BYTES, this.maxEntrySize());
     }
     this.assertConnected('append');
+    await this.openStream();
     await this.refuseWhenFull(payload.length);
     const msgID = this.link.nextMessageId();
     const deadline = Date.now() + this.publishTimeoutMs;
@@ -433,6 +453,7 @@ export class JetStreamQueue implements HandoffQueue {
   /** Reads the stream's state: counts, and head movement it did not make (max_age). */
   private refresh(): Promise<void> {
     if (!this.link.isConnected()) return Promise.resolve();
+    if (!this.streamOpen) return this.openStream();
     // Appends near the limit all ask at once: one request answers them all.
     this.refreshing ??= this.link.jsm.streams
       .info(this.stream)
@@ -465,6 +486,7 @@ export class JetStreamQueue implements HandoffQueue {
     const run = async (): Promise<T> => {
       this.assertOpen();
       this.assertConnected(what);
+      await this.openStream();
       if (!this.reading) {
         // A new reader starts at the stream's head as it is now, whoever moved it.
         await this.link.jsm.streams
