@@ -3,7 +3,8 @@
  * started later on the port they were given: the link keeps connecting and reports the first
  * connection; a queue opens without its stream (no backlog known, appends refused with
  * NatsUnavailableError) and, once NATS answers, opens it and knows the backlog another relay
- * left; a lease on a late bucket is not taken before NATS answers and is taken after.
+ * left (or, when the servers cannot reserve it, refuses appends with ERR_JETSTREAM_CONFIG); a
+ * lease on a late bucket is not taken before NATS answers and is taken after.
  */
 import {
   JetStreamQueue,
@@ -93,6 +94,20 @@ describe('JetStream store pieces started before NATS', () => {
     expect(await until(async () => queue.backlog().entries === 2, 20_000)).toBe(true);
     await queue.append(Buffer.from('third'));
     expect((await queue.peek(1024)).map(String)).toEqual(['first', 'second', 'third']);
+    await queue.close();
+  });
+
+  it('a stream the servers cannot reserve, found once NATS answers, refuses appends naming HH_MAX_SIZE', async () => {
+    const link = lateLink();
+    // The test server gives JetStream 1 GB of file store: 2 GiB cannot be reserved.
+    const queue = new JetStreamQueue(link, 'huge', { maxSize: 2 * 1024 ** 3 });
+    await queue.open();
+    server = await startNatsServer({ port });
+    expect(await until(async () => link.isConnected(), 20_000)).toBe(true);
+    const refused = await queue.append(Buffer.from('x')).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'ERR_JETSTREAM_CONFIG' });
+    expect(String(refused)).toMatch(/needs 2147483648 bytes \(HH_MAX_SIZE\)/);
+    expect(queue.backlog().entries).toBe(0);
     await queue.close();
   });
 
