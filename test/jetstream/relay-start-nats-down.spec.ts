@@ -127,4 +127,20 @@ describe('a relay started while NATS is down', () => {
     expect(await relay.stop()).toBe(0);
     relay = undefined;
   });
+
+  it('shuts down cleanly (exit 0) when NATS never answered', async () => {
+    const natsPort = await closedPort();
+    const idle = await spawnRelay({
+      HH_NODES: `a=${a.url}`,
+      HH_DATA_DIR: path.join(dataDir, 'idle'),
+      HH_STORE: 'jetstream',
+      HH_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      HH_MAX_SIZE: '16MiB',
+      HH_SHUTDOWN_TIMEOUT: '5s',
+    });
+    expect((await nodesOf(idle)).store).toMatchObject({ nats: 'reconnecting' });
+    const started = Date.now();
+    expect(await idle.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });
