@@ -128,13 +128,13 @@ describe('a relay started while NATS is down', () => {
     relay = undefined;
   });
 
-  it('shuts down cleanly (exit 0) when NATS never answered', async () => {
+  it('logs the outage without the password of the URL, and shuts down cleanly (exit 0) when NATS never answered', async () => {
     const natsPort = await closedPort();
     const idle = await spawnRelay({
       HH_NODES: `a=${a.url}`,
       HH_DATA_DIR: path.join(dataDir, 'idle'),
       HH_STORE: 'jetstream',
-      HH_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      HH_NATS_URL: `nats://hh:pw-not-logged@127.0.0.1:${natsPort}`,
       HH_MAX_SIZE: '16MiB',
       HH_SHUTDOWN_TIMEOUT: '5s',
     });
@@ -142,5 +142,9 @@ describe('a relay started while NATS is down', () => {
     const started = Date.now();
     expect(await idle.stop()).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
+    const out = idle.stdout() + idle.stderr();
+    expect(out).toContain(`starting without NATS: hand-offs answer 503 until it answers`);
+    expect(out).toContain(`nats://127.0.0.1:${natsPort}`);
+    expect(out).not.toContain('pw-not-logged');
   });
 });

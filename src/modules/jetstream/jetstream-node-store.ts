@@ -8,7 +8,7 @@ import { mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
 import { CORRUPT_DIR } from '../queue/segment-format';
 import { JetStreamQueue, type JetStreamQueueOptions } from './jetstream-queue';
 import { JetStreamConfigError, NatsUnavailableError } from './errors';
-import { isAuthRefusal, NatsLink, type NatsSettings } from './nats-link';
+import { isAuthRefusal, NatsLink, withoutUserInfo, type NatsSettings } from './nats-link';
 import { LateLeaseBucket, NodeLease } from './node-lease';
 
 /** This relay's name in the leases: HH_RELAY_ID, else `<hostname>-<pid>`. */
@@ -64,7 +64,7 @@ export class JetStreamNodeStore implements NodeStore {
   async start(): Promise<void> {
     const { config, logger } = this.context;
     const settings = natsSettingsOf(config);
-    const servers = config.natsUrl ?? '';
+    const servers = withoutUserInfo(config.natsUrl);
     // Nothing of the hints is kept here, but the data directory is the relay's local place
     // (damaged dead letters) and /health checks its disk: it exists, as with the disk store.
     await mkdirDurable(nodeQueueFileSystem, config.dataDir);

@@ -244,7 +244,7 @@ async function connectOnce(options: NodeConnectionOptions): Promise<Connected> {
   try {
     nc = await connect(options);
   } catch (err) {
-    throw new NatsUnavailableError(`connect to ${String(options.servers)}`, err);
+    throw new NatsUnavailableError(`connect to ${withoutUserInfo(options.servers)}`, err);
   }
   try {
     const jsm = await jetstreamManager(nc);
@@ -253,6 +253,12 @@ async function connectOnce(options: NodeConnectionOptions): Promise<Connected> {
     await nc.close().catch(() => undefined);
     throw new NatsUnavailableError('JetStream is not enabled or not answering', err);
   }
+}
+
+/** Server URLs for logs and errors: `nats://user:pass@host` shows as `nats://host`. */
+export function withoutUserInfo(servers: string | readonly string[] | undefined): string {
+  const list = typeof servers === 'string' ? servers.split(',') : (servers ?? []);
+  return list.map((s) => s.trim().replace(/\/\/[^/@]*@/, '//')).join(',');
 }
 
 /** The server answered and refused our credentials: a configuration error, not an outage. */
