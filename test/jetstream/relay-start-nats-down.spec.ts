@@ -80,6 +80,7 @@ describe('a relay started while NATS is down', () => {
     expect(down.status).toBe(503);
     expect(down.body.error?.nats).toMatchObject({ status: 'down', state: 'reconnecting' });
     expect((await nodesOf(relay)).store).toMatchObject({ kind: 'jetstream', nats: 'reconnecting' });
+    expect((await exchange(`${url}/metrics`)).text).toMatch(/^hh_nats_connected 0$/m);
 
     // b is down: its copy needs a hand-off, which cannot be stored yet.
     const refused = await exchange(`${url}/write?db=${DB}`, 'POST', PointStream.body('probe', 0));
@@ -123,6 +124,7 @@ describe('a relay started while NATS is down', () => {
     expect(await until(async () => (await nodeOf(relay!, 'b')).backlog.entries === 0)).toBe(true);
     expect(await until(async () => (await health()).status === 200)).toBe(true);
     expect((await health()).body.info?.nats).toMatchObject({ status: 'up', state: 'connected' });
+    expect((await exchange(`${url}/metrics`)).text).toMatch(/^hh_nats_connected 1$/m);
 
     expect(await relay.stop()).toBe(0);
     relay = undefined;
