@@ -1,9 +1,11 @@
 /**
  * `npm start`'s relay (dist/main.js) with HH_STORE=jetstream, configured by the environment only:
- * a bad or unreachable NATS setting stops it at start with a message naming it; a good one runs
+ * a NATS setting that cannot work (missing, unreadable creds, refused credentials, streams the
+ * servers cannot reserve) stops it at start with a message naming it; a good one runs
  * it with its default relay id (`<hostname>-<pid>`) in the leases, and SIGTERM releases them.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { NatsLink, NodeLease, openLeaseBucket } from '../../src/modules/jetstream';
 import { closedPort, FakeInfluxNode } from '../support/fake-influx-node';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
@@ -31,17 +33,19 @@ describe('the relay process with HH_STORE=jetstream', () => {
     expect(run.stderr).toContain('HH_NATS_URL (unset): required with HH_STORE=jetstream');
   });
 
-  it('exits 1 saying NATS is unreachable when no server answers', async () => {
+  // NATS unreachable at start is not one of them: the relay starts and heals once NATS answers
+  // (relay-start-nats-down.spec.ts). Settings that cannot work still stop it.
+  it('exits 1 naming HH_NATS_CREDS when the creds file cannot be read', async () => {
     const port = await closedPort();
     const run = await runRelayToExit({
       HH_DATA_DIR: dataDir,
       HH_STORE: 'jetstream',
       HH_NATS_URL: `nats://127.0.0.1:${port}`,
+      HH_NATS_CREDS: join(dataDir, 'no-such.creds'),
     });
     expect(run.code).toBe(1);
     const out = run.stdout + run.stderr;
-    expect(out).toContain('ERR_NATS_UNAVAILABLE');
-    expect(out).toContain(`connect to nats://127.0.0.1:${port}`);
+    expect(out).toMatch(/HH_NATS_CREDS|creds file .*no-such\.creds/);
   });
 
   describe('on a real nats-server', () => {
@@ -68,6 +72,26 @@ describe('the relay process with HH_STORE=jetstream', () => {
       const out = run.stdout + run.stderr;
       expect(out).toContain('ERR_JETSTREAM_CONFIG');
       expect(out).toMatch(/needs 1073741824 bytes \(HH_MAX_SIZE\).*lower HH_MAX_SIZE/);
+    });
+
+    it('exits 1 with ERR_JETSTREAM_CONFIG when NATS refuses the credentials', async () => {
+      const guarded = await startNatsServer({ extraConfig: 'authorization { token: "s3cret" }\n' });
+      try {
+        const run = await runRelayToExit({
+          HH_DATA_DIR: dataDir,
+          HH_NODES: `a=${node.url}`,
+          HH_STORE: 'jetstream',
+          HH_NATS_URL: guarded.url,
+          HH_NATS_TOKEN: 'wrong',
+          HH_MAX_SIZE: '64MiB',
+        });
+        expect(run.code).toBe(1);
+        const out = run.stdout + run.stderr;
+        expect(out).toContain('ERR_JETSTREAM_CONFIG');
+        expect(out).toContain("NATS refused this relay's credentials");
+      } finally {
+        await guarded.kill();
+      }
     });
 
     it('shuts down cleanly (exit 0) while NATS is down', async () => {

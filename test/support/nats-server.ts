@@ -45,6 +45,8 @@ export interface StartNatsOptions {
   /** Extra config lines (e.g. `authorization { token: "x" }`). */
   extraConfig?: string;
   startTimeoutMs?: number;
+  /** The client port (one server only), e.g. one a relay was told before the server ran. */
+  port?: number;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -69,7 +71,8 @@ if (typeof afterAll === 'function') {
 export async function startNatsServer(options: StartNatsOptions = {}): Promise<NatsServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hh-nats-'));
   dirs.add(dir);
-  const [port, httpPort] = await freePorts(2);
+  const [freePort, httpPort] = await freePorts(2);
+  const port = options.port ?? freePort;
   const server = new NatsServerProcess('n1', dir, port, httpPort, options);
   await server.writeConfig('');
   await server.start();

@@ -10,6 +10,7 @@ export {
 } from './nats-link';
 export {
   DEFAULT_LEASE_BUCKET,
+  LateLeaseBucket,
   NodeLease,
   openLeaseBucket,
   type LeaseBucket,

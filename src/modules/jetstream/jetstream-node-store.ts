@@ -4,10 +4,12 @@ import type { HandoffConfig } from '../../config/handoff-config.interface';
 import { QueueRegistry } from '../queue/queue-registry';
 import { DEAD_LETTER_DIR, DeadLetterQueue } from '../replay/dead-letter-queue';
 import type { LeaseStatus, NodeStore, NodeStoreContext, StoreStatus } from '../replay/node-store';
+import { mkdirDurable, nodeQueueFileSystem } from '../queue/queue-fs';
 import { CORRUPT_DIR } from '../queue/segment-format';
 import { JetStreamQueue, type JetStreamQueueOptions } from './jetstream-queue';
-import { NatsLink, type NatsSettings } from './nats-link';
-import { NodeLease, openLeaseBucket, type LeaseBucket } from './node-lease';
+import { JetStreamConfigError, NatsUnavailableError } from './errors';
+import { isAuthRefusal, NatsLink, withoutUserInfo, type NatsSettings } from './nats-link';
+import { LateLeaseBucket, NodeLease } from './node-lease';
 
 /** This relay's name in the leases: HH_RELAY_ID, else `<hostname>-<pid>`. */
 export function relayIdOf(config: HandoffConfig): string {
@@ -40,7 +42,7 @@ export class JetStreamNodeStore implements NodeStore {
   readonly kind = 'jetstream' as const;
   readonly agesOutByItself = true;
   private link: NatsLink | undefined;
-  private bucket: LeaseBucket | undefined;
+  private bucket: LateLeaseBucket | undefined;
   private queues: QueueRegistry<JetStreamQueue> | undefined;
   private readonly leases = new Map<string, NodeLease>();
   /** Each node's lease holder as last read from NATS. */
@@ -52,30 +54,63 @@ export class JetStreamNodeStore implements NodeStore {
     this.relayId = relayIdOf(context.config);
   }
 
+  /**
+   * Connects to NATS and opens the lease bucket. When no server answers (a relay started during
+   * a NATS outage) the relay starts anyway: the link keeps trying, queues open without their
+   * streams (no backlog known: live writes to nodes that answer go on, hand-offs answer 503),
+   * and once NATS answers the streams are opened, then the bucket, and leases are taken.
+   * Settings NATS refuses (credentials) and streams it cannot reserve still fail the start.
+   */
   async start(): Promise<void> {
-    const { config } = this.context;
-    const link = await NatsLink.connect(natsSettingsOf(config));
+    const { config, logger } = this.context;
+    const settings = natsSettingsOf(config);
+    const servers = withoutUserInfo(config.natsUrl);
+    // Nothing of the hints is kept here, but the data directory is the relay's local place
+    // (damaged dead letters) and /health checks its disk: it exists, as with the disk store.
+    await mkdirDurable(nodeQueueFileSystem, config.dataDir);
+    let link: NatsLink;
     try {
-      this.bucket = await openLeaseBucket(link, {
-        ttlMs: config.leaseTtlMs,
-        replicas: config.jetstreamReplicas,
-      });
+      link = await NatsLink.connect(settings);
     } catch (err) {
-      await link.close().catch(() => undefined);
-      throw err;
+      if (isAuthRefusal(err)) {
+        throw new JetStreamConfigError(
+          `NATS refused this relay's credentials (HH_NATS_TOKEN, HH_NATS_USER and ` +
+            `HH_NATS_PASSWORD, or HH_NATS_CREDS): ${(err as Error).message}`,
+        );
+      }
+      if (!(err instanceof NatsUnavailableError)) throw err;
+      logger.warn(
+        `${err.message}; starting without NATS: hand-offs answer 503 until it answers (${servers})`,
+      );
+      link = NatsLink.connectWhenAvailable(settings);
+    }
+    const bucket = new LateLeaseBucket(
+      link,
+      { ttlMs: config.leaseTtlMs, replicas: config.jetstreamReplicas },
+      () => this.openStreams(),
+    );
+    if (link.isConnected()) {
+      try {
+        await bucket.open();
+      } catch (err) {
+        await link.close().catch(() => undefined);
+        throw err;
+      }
     }
     this.link = link;
+    this.bucket = bucket;
     link.on('state', (state) => {
-      const servers = config.natsUrl ?? '';
-      if (state === 'connected') this.context.logger.log(`NATS connected again (${servers})`);
-      else this.context.logger.warn(`NATS ${state}: hand-offs answer 503 until it is back`);
+      if (state === 'connected') {
+        logger.log(`NATS connected (${servers})`);
+        if (!bucket.isOpen()) void bucket.open().catch(() => undefined);
+      } else logger.warn(`NATS ${state}: hand-offs answer 503 until it is back`);
     });
     this.queues = new QueueRegistry<JetStreamQueue>({
       dataDir: config.dataDir,
       createQueue: (id) => new JetStreamQueue(link, id, this.queueOptions(id)),
     });
     // Who holds each lease, for /hh/nodes: read again every half TTL.
-    this.poll = setInterval(() => void this.readHolders(), this.bucket.ttlMs / 2);
+    this.poll = setInterval(() => void this.readHolders(), bucket.ttlMs / 2);
     this.poll.unref();
   }
 
@@ -157,6 +192,13 @@ export class JetStreamNodeStore implements NodeStore {
       // What max_age (or an eviction) dropped past the replaying relay's head: purged by age.
       onExpired: (entries) => metrics.purged(nodeId, entries, 'age'),
     };
+  }
+
+  /** Opens every open queue's stream (before the leases: a lease taken finds the backlog). */
+  private async openStreams(): Promise<void> {
+    const queues = this.queues;
+    if (!queues) return;
+    await Promise.allSettled(queues.ids().map((id) => queues.peek(id)?.openStream()));
   }
 
   private async readHolders(): Promise<void> {

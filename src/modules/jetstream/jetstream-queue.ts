@@ -1,4 +1,4 @@
-import { JetStreamApiError, type StoredMsg, type StreamState } from '@nats-io/jetstream';
+import { JetStreamApiError, type StreamState } from '@nats-io/jetstream';
 import {
   QueueFullError,
   QueueNotOpenError,
@@ -12,37 +12,21 @@ import type {
   QueueEntry,
   QueuePosition,
 } from '../queue/handoff-queue.contract';
-import { NatsUnavailableError } from './errors';
+import { JetStreamConfigError, NatsUnavailableError } from './errors';
+import type { JetStreamQueueOptions } from './jetstream-queue-options';
 import type { NatsLink } from './nats-link';
 import { nodeStreamNames } from './names';
 import {
   apiCode,
-  ensureNodeStream,
   HEADER_BYTES,
-  nodeStreamConfig,
-  MESSAGE_NOT_FOUND,
-  noRoomFor,
+  openNodeStream,
+  readStreamEntry,
   STREAM_FULL,
   STREAM_NOT_FOUND,
   storedFraming,
 } from './node-stream';
 
-export interface JetStreamQueueOptions {
-  /** The stream's max_bytes (discard new: a full stream refuses appends). Default 10 GiB. */
-  maxSize?: number;
-  /** The stream's max_age in ms; the server drops older entries. 0 (default): none. */
-  maxAgeMs?: number;
-  /** Copies of the stream in the cluster: 1, 3 or 5 (default 1). */
-  replicas?: number;
-  /** How long an append may wait for JetStream's ack, retries included (default 5 s). */
-  publishTimeoutMs?: number;
-  /** How often backlog()/diskUsage() are refreshed from the stream's state (default 1 s). */
-  refreshIntervalMs?: number;
-  /** The node's dead letters instead of its hints (their own stream). */
-  deadLetters?: boolean;
-  /** Told how many entries the server expired (max_age) past this reader's head. */
-  onExpired?: (entries: number) => void;
-}
+export type { JetStreamQueueOptions };
 
 const DEFAULT_MAX_SIZE = 10 * 1024 ** 3;
 /** Direct gets in flight at once while reading from the head (at most). */
@@ -80,6 +64,9 @@ export class JetStreamQueue implements HandoffQueue {
   private readonly refreshIntervalMs: number;
 
   private opened = false;
+  /** The stream was created (or checked) and its state read since open. */
+  private streamOpen = false;
+  private opening: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Sequence of the head entry (first unread); lastSeq + 1 when the queue is empty. */
   private head = 1;
@@ -122,17 +109,15 @@ export class JetStreamQueue implements HandoffQueue {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Creates the stream, or brings an existing one's limits to the configured ones. */
+  /**
+   * Creates the stream, or brings an existing one's limits to the configured ones. While NATS is
+   * not connected (a relay started during an outage) the queue opens without its stream, which
+   * is opened on first use once NATS answers (or by the next refresh): until then the backlog
+   * known is none, and appends and reads reject with NatsUnavailableError.
+   */
   async open(): Promise<void> {
     if (this.opened) return;
-    this.assertConnected('open');
-    const limits = { maxSize: this.maxSize, maxAgeMs: this.maxAgeMs, replicas: this.replicas };
-    try {
-      await ensureNodeStream(this.link.jsm, nodeStreamConfig(this.stream, this.subject, limits));
-      this.applyState((await this.link.jsm.streams.info(this.stream)).state, true);
-    } catch (err) {
-      throw noRoomFor(this.stream, limits, err) ?? this.unavailable('open', err);
-    }
+    if (this.link.isConnected()) await this.openStream();
     this.opened = true;
     this.timer = setInterval(
       () => void this.refresh().catch(() => undefined),
@@ -141,9 +126,29 @@ export class JetStreamQueue implements HandoffQueue {
     this.timer.unref();
   }
 
+  /** Creates or updates the stream and reads its state, once per open; shared by callers. */
+  openStream(): Promise<void> {
+    if (this.streamOpen) return Promise.resolve();
+    this.assertConnected('open');
+    const limits = { maxSize: this.maxSize, maxAgeMs: this.maxAgeMs, replicas: this.replicas };
+    this.opening ??= openNodeStream(this.link.jsm, this.stream, this.subject, limits)
+      .then(
+        (state) => {
+          this.applyState(state, true);
+          this.streamOpen = true;
+        },
+        (err: unknown) => {
+          throw this.unavailable('open', err);
+        },
+      )
+      .finally(() => (this.opening = null));
+    return this.opening;
+  }
+
   async close(): Promise<void> {
     if (!this.opened) return;
     this.opened = false;
+    this.streamOpen = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.chain.catch(() => undefined);
@@ -238,6 +243,7 @@ export class JetStreamQueue implements HandoffQueue {
       throw new SegmentFullError(payload.length + HEADER_BYTES, this.maxEntrySize());
     }
     this.assertConnected('append');
+    await this.openStream();
     await this.refuseWhenFull(payload.length);
     const msgID = this.link.nextMessageId();
     const deadline = Date.now() + this.publishTimeoutMs;
@@ -352,31 +358,12 @@ export class JetStreamQueue implements HandoffQueue {
   private async readRange(seq: number, count: number): Promise<QueueEntry[] | null> {
     const reads = Array.from({ length: count }, (_, i) => {
       const cached = this.ahead.get(seq + i);
-      return cached ? Promise.resolve(cached) : this.readOne(seq + i);
+      return cached
+        ? Promise.resolve(cached)
+        : readStreamEntry(this.link.jsm, this.stream, seq + i, this.replicas);
     });
     const got = await Promise.all(reads);
     return got.some((e) => e === null) ? null : (got as QueueEntry[]);
-  }
-
-  /**
-   * One entry by sequence. A direct get may be answered by a replica that has not applied the
-   * latest appends yet: an entry it does not have is asked of the stream's leader before it
-   * counts as gone.
-   */
-  private async readOne(seq: number): Promise<QueueEntry | null> {
-    const toEntry = (m: StoredMsg | null) =>
-      m === null || m.seq !== seq
-        ? null
-        : { payload: Buffer.from(m.data), appendedAt: m.time.getTime() };
-    const direct = toEntry(await this.link.jsm.direct.getMessage(this.stream, { seq }));
-    if (direct || this.replicas === 1) return direct;
-    const fromLeader = await this.link.jsm.streams
-      .getMessage(this.stream, { seq })
-      .catch((err: unknown) => {
-        if (apiCode(err) === MESSAGE_NOT_FOUND) return null;
-        throw err;
-      });
-    return toEntry(fromLeader);
   }
 
   // ---------------------------------------------------------------- advance / purge
@@ -433,6 +420,7 @@ export class JetStreamQueue implements HandoffQueue {
   /** Reads the stream's state: counts, and head movement it did not make (max_age). */
   private refresh(): Promise<void> {
     if (!this.link.isConnected()) return Promise.resolve();
+    if (!this.streamOpen) return this.openStream();
     // Appends near the limit all ask at once: one request answers them all.
     this.refreshing ??= this.link.jsm.streams
       .info(this.stream)
@@ -465,6 +453,7 @@ export class JetStreamQueue implements HandoffQueue {
     const run = async (): Promise<T> => {
       this.assertOpen();
       this.assertConnected(what);
+      await this.openStream();
       if (!this.reading) {
         // A new reader starts at the stream's head as it is now, whoever moved it.
         await this.link.jsm.streams
@@ -499,6 +488,7 @@ export class JetStreamQueue implements HandoffQueue {
 
   private unavailable(what: string, err: unknown): Error {
     if (err instanceof NatsUnavailableError || err instanceof QueueFullError) return err;
+    if (err instanceof JetStreamConfigError) return err;
     return new NatsUnavailableError(`${what} on ${this.stream}`, err);
   }
 }

@@ -46,6 +46,46 @@ export async function openLeaseBucket(
   }
 }
 
+/**
+ * The lease bucket of a relay started while NATS is down: opened once NATS answers (after
+ * `prepare`, which the store uses to open the node streams first, so a lease taken finds the
+ * backlog already known). Until then `kv` throws NatsUnavailableError, so no lease is taken;
+ * each lease check while connected retries an open that failed.
+ */
+export class LateLeaseBucket implements LeaseBucket {
+  readonly ttlMs: number;
+  private opened: KV | undefined;
+  private opening: Promise<void> | null = null;
+
+  constructor(
+    readonly link: NatsLink,
+    private readonly options: LeaseBucketOptions,
+    private readonly prepare: () => Promise<void> = async () => undefined,
+  ) {
+    this.ttlMs = options.ttlMs ?? 10_000;
+  }
+
+  get kv(): KV {
+    if (this.opened) return this.opened;
+    if (this.link.isConnected()) void this.open().catch(() => undefined);
+    throw new NatsUnavailableError('the lease bucket is not open yet');
+  }
+
+  isOpen(): boolean {
+    return this.opened !== undefined;
+  }
+
+  /** Opens the bucket (once; a failed open is retried by the next call). */
+  open(): Promise<void> {
+    if (this.opened) return Promise.resolve();
+    this.opening ??= (async () => {
+      await this.prepare().catch(() => undefined);
+      this.opened = (await openLeaseBucket(this.link, this.options)).kv;
+    })().finally(() => (this.opening = null));
+    return this.opening;
+  }
+}
+
 export interface NodeLeaseOptions {
   /** How often the holder renews; default a third of the TTL. */
   renewEveryMs?: number;
@@ -88,18 +128,16 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
   private running = false;
   private busy: Promise<unknown> = Promise.resolve();
 
-  private readonly kv: KV;
   private readonly link: NatsLink;
 
   constructor(
-    bucket: LeaseBucket,
+    private readonly bucket: LeaseBucket,
     readonly nodeId: string,
     /** This relay's id, stored as the lease's value (shown by /hh/nodes). */
     readonly holderId: string,
     options: NodeLeaseOptions = {},
   ) {
     super();
-    this.kv = bucket.kv;
     this.link = bucket.link;
     this.key = nodeStreamNames(nodeId).leaseKey;
     this.ttlMs = bucket.ttlMs;
@@ -109,6 +147,11 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
     if (!(this.renewEveryMs > 0 && this.renewEveryMs < this.ttlMs)) {
       throw new RangeError(`renewEveryMs must be above 0 and below the TTL (${this.ttlMs} ms)`);
     }
+  }
+
+  /** The bucket's KV, read at each use: a late bucket has none until NATS answered. */
+  private get kv(): KV {
+    return this.bucket.kv;
   }
 
   /** Held, and not past the moment the server may have let it go. */
@@ -166,7 +209,9 @@ export class NodeLease extends EventEmitter<NodeLeaseEvents> {
       const revision = this.revision;
       this.clear();
       if (this.link.isConnected()) {
-        await this.kv.delete(this.key, { previousSeq: revision }).catch(() => undefined);
+        await Promise.resolve()
+          .then(() => this.kv.delete(this.key, { previousSeq: revision }))
+          .catch(() => undefined);
       }
       this.emit('released');
     });

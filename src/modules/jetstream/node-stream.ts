@@ -4,7 +4,10 @@ import {
   type JetStreamManager,
   type StreamConfig,
   type StreamInfo,
+  type StoredMsg,
+  type StreamState,
 } from '@nats-io/jetstream';
+import type { QueueEntry } from '../queue/handoff-queue.contract';
 import { JetStreamConfigError } from './errors';
 import { MESSAGE_ID_LENGTH } from './nats-link';
 
@@ -89,6 +92,48 @@ export async function ensureNodeStream(
     c.discard !== config.discard ||
     !c.allow_direct;
   return differs ? jsm.streams.update(config.name, { ...c, ...config }) : info;
+}
+
+/**
+ * Entry `seq` of `stream`, or null when the stream does not hold it. A direct get may be
+ * answered by a replica that has not applied the latest appends yet: an entry it does not have
+ * is asked of the stream's leader (with several replicas) before it counts as gone.
+ */
+export async function readStreamEntry(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  replicas: number,
+): Promise<QueueEntry | null> {
+  const toEntry = (m: StoredMsg | null) =>
+    m === null || m.seq !== seq
+      ? null
+      : { payload: Buffer.from(m.data), appendedAt: m.time.getTime() };
+  const direct = toEntry(await jsm.direct.getMessage(stream, { seq }));
+  if (direct || replicas === 1) return direct;
+  const fromLeader = await jsm.streams.getMessage(stream, { seq }).catch((err: unknown) => {
+    if (apiCode(err) === MESSAGE_NOT_FOUND) return null;
+    throw err;
+  });
+  return toEntry(fromLeader);
+}
+
+/**
+ * Creates or updates the node's stream and reads its state; a stream the servers cannot reserve
+ * rejects with JetStreamConfigError (naming HH_MAX_SIZE), anything else as the client threw it.
+ */
+export async function openNodeStream(
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  limits: NodeStreamLimits,
+): Promise<StreamState> {
+  try {
+    await ensureNodeStream(jsm, nodeStreamConfig(stream, subject, limits));
+    return (await jsm.streams.info(stream)).state;
+  } catch (err) {
+    throw noRoomFor(stream, limits, err) ?? err;
+  }
 }
 
 /**
