@@ -6,10 +6,7 @@
  *   - the whole cluster stopped and started: hand-offs answer 503 while it is down, writes that
  *     need none answer 204, and the same relay process takes hand-offs again once it is back.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { startInfluxd, type InfluxNode } from '../support/influxd';
+import type { InfluxNode } from '../support/influxd';
 import {
   checkNode,
   DB,
@@ -21,9 +18,10 @@ import {
   PointStream,
   serverOfRelay,
   streamLeader,
+  useFleet,
 } from '../support/jetstream-relays';
-import { startNatsCluster, type NatsCluster, type NatsServer } from '../support/nats-server';
-import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
+import type { NatsCluster, NatsServer } from '../support/nats-server';
+import { spawnRelay, type RelayProcess } from '../support/relay-process';
 import { until } from '../support/until';
 
 jest.setTimeout(240_000);
@@ -39,18 +37,7 @@ describe('one relay on a 3-server NATS cluster (R3) through NATS faults', () => 
   let work: string;
   const relays: RelayProcess[] = [];
 
-  beforeAll(async () => {
-    await ensureBuilt();
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'hh-js-faults-'));
-    [cluster, a, b] = await Promise.all([startNatsCluster(3), startInfluxd(), startInfluxd()]);
-    await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(relays.map((r) => r.kill()));
-    await Promise.all([a?.cleanup(), b?.cleanup(), cluster?.cleanup()]);
-    if (work) await fs.rm(work, { recursive: true, force: true });
-  });
+  useFleet('hh-js-faults-', relays, (f) => ({ cluster, a, b, work } = f));
 
   const startRelay = async (id: string) => {
     const relay = await spawnRelay(jetstreamRelayEnv(cluster, id, work, { a, b }));

@@ -5,20 +5,17 @@
  * within the lease's bound, take further writes behind relay 1's hints, and — once b is back —
  * replay them all to b, in order.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { startInfluxd, type InfluxNode } from '../support/influxd';
+import type { InfluxNode } from '../support/influxd';
 import {
   checkNode,
-  DB,
   expectEveryAckedInOrder,
   jetstreamRelayEnv,
   nodeOf,
   PointStream,
+  useFleet,
 } from '../support/jetstream-relays';
-import { startNatsCluster, type NatsCluster } from '../support/nats-server';
-import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
+import type { NatsCluster } from '../support/nats-server';
+import { spawnRelay, type RelayProcess } from '../support/relay-process';
 import { until } from '../support/until';
 
 jest.setTimeout(240_000);
@@ -34,18 +31,7 @@ describe('two relays on a 3-server NATS cluster (R3), node b down, the lease hol
   let work: string;
   const relays: RelayProcess[] = [];
 
-  beforeAll(async () => {
-    await ensureBuilt();
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'hh-js-takeover-'));
-    [cluster, a, b] = await Promise.all([startNatsCluster(3), startInfluxd(), startInfluxd()]);
-    await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(relays.map((r) => r.kill()));
-    await Promise.all([a?.cleanup(), b?.cleanup(), cluster?.cleanup()]);
-    if (work) await fs.rm(work, { recursive: true, force: true });
-  });
+  useFleet('hh-js-takeover-', relays, (f) => ({ cluster, a, b, work } = f));
 
   it('relay 2 takes the lease within TTL + check interval, and b ends with every acknowledged point, in order', async () => {
     await b.stop();

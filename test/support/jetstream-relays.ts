@@ -4,15 +4,51 @@
  * keep-alive, and `PointStream` — writers streaming writes through a relay that record which
  * writes were acknowledged, so a test can check a node ends with every one of them, in order.
  */
+import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeStreamNames } from '../../src/modules/jetstream';
 import { NatsLink } from '../../src/modules/jetstream';
-import type { InfluxNode } from './influxd';
-import type { NatsCluster, NatsServer } from './nats-server';
-import type { RelayProcess } from './relay-process';
+import { startInfluxd, type InfluxNode } from './influxd';
+import { startNatsCluster, type NatsCluster, type NatsServer } from './nats-server';
+import { ensureBuilt, type RelayProcess } from './relay-process';
 
 export const DB = 'hh';
+
+/** What a fleet test runs on: a 3-server cluster, influxd a and b (database DB), a scratch dir. */
+export interface Fleet {
+  cluster: NatsCluster;
+  a: InfluxNode;
+  b: InfluxNode;
+  work: string;
+}
+
+/**
+ * Starts the fleet before the file's tests (the built relay checked fresh) and hands it over;
+ * afterwards kills the relays the tests put into `relays`, then stops and removes the rest.
+ */
+export function useFleet(prefix: string, relays: RelayProcess[], take: (f: Fleet) => void): void {
+  let fleet: Partial<Fleet> = {};
+  beforeAll(async () => {
+    await ensureBuilt();
+    const work = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+    fleet.work = work;
+    const [cluster, a, b] = await Promise.all([
+      startNatsCluster(3),
+      startInfluxd(),
+      startInfluxd(),
+    ]);
+    fleet = { cluster, a, b, work };
+    await Promise.all([a.createDatabase(DB), b.createDatabase(DB)]);
+    take(fleet as Fleet);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(relays.map((r) => r.kill()));
+    await Promise.all([fleet.a?.cleanup(), fleet.b?.cleanup(), fleet.cluster?.cleanup()]);
+    if (fleet.work) await fs.rm(fleet.work, { recursive: true, force: true });
+  });
+}
 
 /** A relay of the test fleet: both nodes, HH_STORE=jetstream on every server of `cluster`. */
 export function jetstreamRelayEnv(
