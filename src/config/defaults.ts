@@ -16,6 +16,9 @@ export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 export type WriteConsistency = 'any' | 'one' | 'quorum' | 'all';
 /** Where hints are kept: segment files under HH_DATA_DIR, or replicated NATS JetStream streams. */
 export const HANDOFF_STORES = ['disk', 'jetstream'] as const;
+/** HH_QUEUE_CRC32: `auto` takes @node-rs/crc32 when installed, `zlib` always node:zlib's. */
+export const QUEUE_CRC32_CHOICES = ['auto', 'zlib'] as const;
+export type QueueCrc32Choice = (typeof QUEUE_CRC32_CHOICES)[number];
 export type HandoffStore = (typeof HANDOFF_STORES)[number];
 /** Copies of each JetStream stream (and of the lease bucket): what a NATS cluster takes. */
 export const JETSTREAM_REPLICAS = [1, 3, 5] as const;
@@ -63,6 +66,7 @@ export const DEFAULTS = {
   keepAliveTimeoutMs: 15 * SECOND,
   maxConnections: 512,
   store: 'disk' as HandoffStore,
+  queueCrc32: 'auto' as QueueCrc32Choice,
   /**
    * HH_MAX_SIZE's default with HH_STORE=jetstream: JetStream reserves each stream's max_bytes
    * up front on every replica (hints and dead letters), so 10 GiB per node rarely fits.

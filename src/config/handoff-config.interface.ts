@@ -1,4 +1,10 @@
-import type { FsyncPolicy, HandoffStore, JetStreamReplicas, WriteConsistency } from './defaults';
+import type {
+  FsyncPolicy,
+  HandoffStore,
+  JetStreamReplicas,
+  QueueCrc32Choice,
+  WriteConsistency,
+} from './defaults';
 
 /** One target node: its id (also its queue directory name) and the URL writes go to. */
 export interface NodeConfig {
@@ -59,6 +65,11 @@ export interface HandoffConfig {
   keepAliveTimeoutMs?: number;
   /** Connections open at once; more are closed as they arrive. */
   maxConnections?: number;
+  /**
+   * HH_QUEUE_CRC32, checked here so that a bad value is reported with the other variables; the
+   * queue reads the variable itself when it is loaded (the checksum is chosen once per process).
+   */
+  queueCrc32?: QueueCrc32Choice;
   // Where hints are kept. Optional in the type (configurations built in code before the
   // JetStream store existed stay valid: they mean `disk`); validateHandoffEnv always fills them.
   /** `disk` (default) or `jetstream` (HH_STORE). */

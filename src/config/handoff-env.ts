@@ -1,4 +1,10 @@
-import { DEFAULTS, FSYNC_POLICIES, HANDOFF_STORES, type WriteConsistency } from './defaults';
+import {
+  DEFAULTS,
+  FSYNC_POLICIES,
+  HANDOFF_STORES,
+  QUEUE_CRC32_CHOICES,
+  type WriteConsistency,
+} from './defaults';
 import { ConfigValidationError, type ConfigProblem } from './errors';
 import type { HandoffConfig } from './handoff-config.interface';
 import { HandoffVariable, handoffVariables, problemOf } from './handoff-variable.decorator';
@@ -53,6 +59,9 @@ export class HandoffEnv {
 
   @HandoffVariable('fsyncIntervalMs', parseTimerDuration, DEFAULTS.fsyncIntervalMs)
   HH_FSYNC_INTERVAL?: string;
+
+  @HandoffVariable('queueCrc32', parseChoice(QUEUE_CRC32_CHOICES), DEFAULTS.queueCrc32)
+  HH_QUEUE_CRC32?: string;
 
   @HandoffVariable('retryConcurrency', (t) => parseInteger(t, 1), DEFAULTS.retryConcurrency)
   HH_RETRY_CONCURRENCY?: string;

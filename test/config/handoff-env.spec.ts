@@ -32,6 +32,7 @@ describe('validateHandoffEnv', () => {
       purgeCron: '0 * * * *',
       fsync: 'interval',
       fsyncIntervalMs: 100,
+      queueCrc32: 'auto',
       retryConcurrency: 20,
       replayBatchBytes: 4 * MiB,
       replayLanes: 8,
@@ -184,6 +185,15 @@ describe('validateHandoffEnv', () => {
         ['never', 'never'],
       ],
       ['sometimes', 'ALWAYS', 'true', ''],
+    ],
+    [
+      'HH_QUEUE_CRC32',
+      'queueCrc32',
+      [
+        ['auto', 'auto'],
+        ['zlib', 'zlib'],
+      ],
+      ['crc32c', 'ZLIB', ''],
     ],
     [
       'HH_FSYNC_INTERVAL',

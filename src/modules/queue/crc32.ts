@@ -48,8 +48,21 @@ function loadNodeRs(): unknown {
   return require('@node-rs/crc32');
 }
 
-/** The implementation of this process, chosen once when the queue is loaded. */
-export const selectedCrc32: Crc32Choice = chooseCrc32(process.env[CRC32_ENV]);
+/**
+ * The implementation of this process, chosen once when the queue is loaded. A bad value must not
+ * crash the load with a stack trace: the configuration check reports it (HH_QUEUE_CRC32) with the
+ * other variables before anything opens, and meanwhile `auto` is taken (both compute the same
+ * checksums, so nothing written depends on the choice).
+ */
+export const selectedCrc32: Crc32Choice = chooseAtLoad(process.env[CRC32_ENV]);
+
+function chooseAtLoad(setting: string | undefined): Crc32Choice {
+  try {
+    return chooseCrc32(setting);
+  } catch {
+    return chooseCrc32('auto');
+  }
+}
 
 /** The CRC-32 every record, group and position slot is checked with. */
 export const crc32: Crc32 = selectedCrc32.crc32;
