@@ -407,8 +407,8 @@ export class DiskBackedQueue {
     this.ticking = true;
     const work = async () => {
       await this.writer.syncForTick();
-      if (this.heads.position?.behind()) {
-        await this.exclusive(() => this.heads.persist(this.config.fsync === 'interval'));
+      if (this.heads.position?.behind() || this.heads.hasPassed()) {
+        await this.exclusive(() => this.heads.persistAtTick(this.config.fsync === 'interval'));
       }
     };
     this.tickRun = work()
