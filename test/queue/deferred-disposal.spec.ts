@@ -113,3 +113,29 @@ describe('passed segments wait for the next durable position', () => {
     expect(await fx.segmentFiles()).toEqual([segmentFileName(3)]);
   });
 });
+
+describe('a purge after passed segments wait', () => {
+  const fx = new QueueFixture();
+  beforeEach(() => fx.setup());
+  afterEach(() => fx.teardown());
+
+  it('counts only the segments it purged, and disposes of the waiting ones with its durable position', async () => {
+    let now = 1_000;
+    const q = await fx.open({
+      fsync: 'interval',
+      fsyncIntervalMs: 60_000,
+      maxSegmentSize: HEADER_SIZE + 1 + SEAL_SIZE,
+      now: () => now,
+    });
+    for (const s of ['a', 'b', 'c', 'd', 'e']) {
+      await q.append(buf(s));
+      now += 1_000;
+    }
+    await q.advance(2);
+    expect(await fx.segmentFiles()).toHaveLength(5);
+    // Older than 'd' (appended at 4 000): 'c' only.
+    expect(await q.purgeOlderThan(new Date(4_000))).toEqual({ entries: 1, bytes: 1, segments: 1 });
+    expect(await fx.segmentFiles()).toEqual([4, 5].map(segmentFileName));
+    expect(await drain(q)).toEqual(['d', 'e']);
+  });
+});
