@@ -18,7 +18,8 @@ describe('disposal of passed segments', () => {
 
   it('moves a passed segment out of the directory before the advance resolves, and has unlinked it by close', async () => {
     const fs = new FaultyFs();
-    const q = await fx.open({ fs, ...oneEntryPerSegment });
+    // 'always': the advance's position is durable, so the segments go before it resolves.
+    const q = await fx.open({ fs, fsync: 'always', ...oneEntryPerSegment });
     for (const s of ['a', 'b', 'c']) await q.append(buf(s));
     fs.log.length = 0;
     await q.advance(2);
@@ -36,7 +37,7 @@ describe('disposal of passed segments', () => {
 
   it('retries a failed unlink at close, and open removes what is still left (as after a crash)', async () => {
     const fs = new FaultyFs();
-    const q = await fx.open({ fs, ...oneEntryPerSegment });
+    const q = await fx.open({ fs, fsync: 'always', ...oneEntryPerSegment });
     for (const s of ['a', 'b']) await q.append(buf(s));
     fs.fault = (op) => (op === 'unlink' ? errno('EIO') : undefined);
     await q.advance();
