@@ -17,6 +17,8 @@ export class SegmentDisposal {
   private readonly inFlight = new Set<Promise<void>>();
   /** Unlinks that failed: retried by settle(). */
   private failed: string[] = [];
+  /** The last unlink queued: the next one starts when it is done. */
+  private last: Promise<void> = Promise.resolve();
   private dirMade = false;
 
   constructor(private readonly config: QueueConfig) {}
@@ -75,14 +77,21 @@ export class SegmentDisposal {
     await this.settle();
   }
 
-  /** Starts an unlink now (called in the same turn, so it is under way when dispose resolves). */
+  /**
+   * Queues an unlink behind the ones in flight: one at a time, so a batch of passed segments
+   * (disposed of together after one durable position) does not fill the thread pool with
+   * unlinks of 4-6 ms each while the drain's reads ahead wait behind them.
+   */
   private unlink(path: string): void {
-    const done = this.config.fs.unlink(path).then(
-      () => undefined,
-      (err: unknown) => {
-        if (!isErrno(err, 'ENOENT')) this.failed.push(path);
-      },
-    );
+    const done = this.last
+      .then(() => this.config.fs.unlink(path))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) this.failed.push(path);
+        },
+      );
+    this.last = done;
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }
