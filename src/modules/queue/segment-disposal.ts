@@ -8,8 +8,8 @@ import { PASSED_DIR, segmentFileName } from './segment-format';
  * (the kernel frees its cached pages and extents): more than reading it, and a drain that waited
  * for it at every segment crossing spent a third of its time there. So a passed segment leaves
  * the queue's directory at once by a rename into passed/ (well under a millisecond), and its
- * unlink is started then but not awaited: close() waits for the unlinks in flight (and retries a
- * failed one), and open() removes what a crash left in passed/ (every file there is behind a
+ * unlink is queued then but not awaited (one at a time, see unlink()): close() waits for the
+ * unlinks queued (and retries a failed one), and open() removes what a crash left in passed/ (every file there is behind a
  * durable position: a rename lost to a power loss puts the segment back where recovery unlinks
  * it as passed).
  */
