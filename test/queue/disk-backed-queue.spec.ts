@@ -8,7 +8,7 @@ import {
   SegmentFullError,
 } from '../../src/modules/queue';
 import { HEADER_SIZE, SEAL_SIZE, segmentFileName } from '../../src/modules/queue/segment-format';
-import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
+import { buf, drain, peekAll, QueueFixture, until } from './queue-test-helpers';
 
 const exists = (p: string) =>
   access(p).then(
@@ -37,14 +37,18 @@ describe('DiskBackedQueue (the Go suite)', () => {
     expect(await drain(q)).toEqual(['test 0', 'test 1', 'test 2', 'test 3', 'test 4']);
   });
 
-  it('advances past the end of a segment: the old file is deleted and the next one read', async () => {
+  it('advances past the end of a segment: the old file is deleted (at the next tick) and the next one read', async () => {
     // Room for exactly two 4-byte entries per segment.
-    const q = await fx.open({ maxSegmentSize: 2 * (HEADER_SIZE + 4) + SEAL_SIZE });
+    const q = await fx.open({
+      maxSegmentSize: 2 * (HEADER_SIZE + 4) + SEAL_SIZE,
+      fsyncIntervalMs: 20,
+    });
     for (const s of ['aaaa', 'bbbb', 'cccc']) await q.append(buf(s));
     expect(await fx.segmentFiles()).toEqual([segmentFileName(1), segmentFileName(2)]);
     await q.advance();
     await q.advance();
     expect((await q.current())?.toString()).toBe('cccc');
+    await until(async () => (await fx.segmentFiles()).length === 1, 'segment 1 to go');
     expect(await fx.segmentFiles()).toEqual([segmentFileName(2)]);
     expect(q.position()).toEqual({ segment: 2, offset: 0 });
   });

@@ -57,3 +57,16 @@ export async function drain(q: DiskBackedQueue): Promise<string[]> {
 export async function peekAll(q: DiskBackedQueue): Promise<string[]> {
   return (await q.peek(Number.MAX_SAFE_INTEGER)).map((b) => b.toString('utf8'));
 }
+
+/** Polls `cond` until it holds (for work a timer tick does), failing after `timeoutMs`. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

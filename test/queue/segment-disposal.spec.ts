@@ -18,16 +18,17 @@ describe('disposal of passed segments', () => {
 
   it('moves a passed segment out of the directory before the advance resolves, and has unlinked it by close', async () => {
     const fs = new FaultyFs();
-    const q = await fx.open({ fs, ...oneEntryPerSegment });
+    // 'always': the advance's position is durable, so the segments go before it resolves.
+    const q = await fx.open({ fs, fsync: 'always', ...oneEntryPerSegment });
     for (const s of ['a', 'b', 'c']) await q.append(buf(s));
     fs.log.length = 0;
     await q.advance(2);
     expect(await fx.segmentFiles()).toEqual([segmentFileName(3)]);
-    // Renamed only once the position past them was durable, and their unlinks already started.
+    // Renamed only once the position past them was durable; the first unlink already started
+    // (the others run one at a time behind it).
     const synced = fs.log.indexOf('datasync position');
     expect(fs.log.indexOf(`rename ${segmentFileName(1)}`)).toBeGreaterThan(synced);
     expect(fs.log).toContain(`unlink ${segmentFileName(1)}`);
-    expect(fs.log).toContain(`unlink ${segmentFileName(2)}`);
     await q.close();
     expect(await passed()).toEqual([]);
     await q.open();
@@ -36,7 +37,7 @@ describe('disposal of passed segments', () => {
 
   it('retries a failed unlink at close, and open removes what is still left (as after a crash)', async () => {
     const fs = new FaultyFs();
-    const q = await fx.open({ fs, ...oneEntryPerSegment });
+    const q = await fx.open({ fs, fsync: 'always', ...oneEntryPerSegment });
     for (const s of ['a', 'b']) await q.append(buf(s));
     fs.fault = (op) => (op === 'unlink' ? errno('EIO') : undefined);
     await q.advance();
@@ -59,5 +60,39 @@ describe('disposal of passed segments', () => {
     expect(await passed()).toEqual([]);
     await q.append(buf('x'));
     expect(await drain(q)).toEqual(['x']);
+  });
+});
+
+describe('unlinks of passed segments', () => {
+  const fx = new QueueFixture();
+  beforeEach(() => fx.setup());
+  afterEach(() => fx.teardown());
+
+  it('runs them one at a time: a batch disposed of together does not fill the thread pool', async () => {
+    const fs = new FaultyFs();
+    let inFlight = 0;
+    let most = 0;
+    const unlink = fs.unlink.bind(fs);
+    fs.unlink = async (path: string) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 5));
+        return await unlink(path);
+      } finally {
+        inFlight--;
+      }
+    };
+    const q = await fx.open({
+      fs,
+      fsync: 'interval',
+      fsyncIntervalMs: 60_000,
+      maxSegmentSize: HEADER_SIZE + 1 + SEAL_SIZE,
+    });
+    for (const s of ['a', 'b', 'c', 'd', 'e']) await q.append(buf(s));
+    await q.advance(4);
+    await q.close();
+    expect(fs.log.filter((l) => l.startsWith('unlink') && l.endsWith('.seg'))).toHaveLength(4);
+    expect(most).toBe(1);
+    expect(await readdir(fx.path('q', PASSED_DIR))).toEqual([]);
   });
 });

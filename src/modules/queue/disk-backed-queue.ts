@@ -348,7 +348,9 @@ export class DiskBackedQueue {
       ledger.passSealedWhile(cur, (seg) => seg.maxTime < limit);
       // Then head entries, one by one.
       const moved = await this.walker.passOlderThan(cur, limit);
-      const before = ledger.segments.filter((s) => s.id < cur.segment).length;
+      // Segments before the head are passed already (waiting for a durable position): not this purge's.
+      const from = ledger.head.segment;
+      const before = ledger.segments.filter((s) => s.id >= from && s.id < cur.segment).length;
       const result = { entries: cur.dropEntries, bytes: cur.dropBytes, segments: before };
       if (cur.segment !== ledger.head.segment || cur.offset !== ledger.head.offset)
         await this.heads.commit(cur, moved, true);
@@ -407,8 +409,8 @@ export class DiskBackedQueue {
     this.ticking = true;
     const work = async () => {
       await this.writer.syncForTick();
-      if (this.heads.position?.behind()) {
-        await this.exclusive(() => this.heads.persist(this.config.fsync === 'interval'));
+      if (this.heads.position?.behind() || this.heads.hasPassed()) {
+        await this.exclusive(() => this.heads.persistAtTick(this.config.fsync === 'interval'));
       }
     };
     this.tickRun = work()

@@ -6,8 +6,16 @@ import { type Cursor, type SegmentLedger } from './segment-ledger';
 
 /**
  * Moving the head: the ledger's counts, the head's append time, the position file per the fsync
- * policy (durable at a segment crossing), then the disposal of the segments passed. One per open
- * queue; its callers run in the queue's exclusive chain (commitSync: with the chain idle).
+ * policy, then the disposal of the segments passed. One per open queue; its callers run in the
+ * queue's exclusive chain (commitSync: with the chain idle).
+ *
+ * A segment the head passes is disposed of only once a position past it is durable (a crash in
+ * between must find the entries the stored position points at), but a crossing does not make
+ * the position durable itself: an fdatasync per 10 MiB segment was most of what a drain of large
+ * entries spent beside a plain read. The passed segment stays in the ledger (counted in usage)
+ * until the next durable position: the tick's, an advance's in 'always' mode, a purge's, close's
+ * — or the crossing's own when the queue is within two segments of maxSize, where appends need
+ * the room now.
  */
 export class HeadCommit {
   /** The position file's writer: set at open, once the file is loaded. */
@@ -36,16 +44,18 @@ export class HeadCommit {
     };
     ledger.settle(cur);
     const crossed = cur.segment !== ledger.head.segment;
+    const durable = forceDurable || (crossed && this.nearlyFull());
     ledger.setHead(cur);
     ledger.unreadEntries -= cur.dropEntries;
     ledger.unreadBytes -= cur.dropBytes;
+    let due: boolean | null = null;
     try {
       // The head's append time, for backlog().oldest: known from the peek, or one more parse.
       // (Without a promise when it is at hand: current()+advance() drains call this per entry.)
       let headTime = nextTime ?? this.walker.headEntryTimeSync();
       if (headTime === undefined) headTime = await this.walker.headEntryTime();
       ledger.headTime = headTime;
-      const due = this.position?.writeDue(moved, crossed || forceDurable) ?? null;
+      due = this.position?.writeDue(moved, durable) ?? null;
       if (due !== null) {
         const written = this.persist(due);
         // The next peek's parsing while the write is in the thread pool (see prewalk()).
@@ -65,10 +75,48 @@ export class HeadCommit {
       throw err;
     }
     ledger.lastModifiedMs = this.config.now();
-    // The advance happened (its position is durable), so a failed unlink must not reject it: a
-    // retried advance would skip entries. The file stays, counted in diskUsage(), is retried at
-    // the next segment crossing, and close() rejects if it still cannot be removed.
-    if (crossed) await this.unlinkPassed().catch(() => undefined);
+    // A passed segment's reader goes at once (its windows and descriptor), its file only after a
+    // durable position past it.
+    if (crossed) await this.closePassedReaders();
+    if (due === true) await this.disposePassed();
+  }
+
+  /** Segments before the head still on disk: passed, waiting for a durable position. */
+  hasPassed(): boolean {
+    const first = this.ledger.segments[0];
+    return first !== undefined && first.id < this.ledger.head.segment;
+  }
+
+  /**
+   * The tick's position write: durable in 'interval' mode, and in any mode while passed segments
+   * wait for one (so 'never' frees them at the tick too); then those segments disposed of.
+   */
+  async persistAtTick(durable: boolean): Promise<void> {
+    const waiting = this.hasPassed();
+    await this.persist(durable || waiting);
+    if (durable || waiting) await this.disposePassed();
+  }
+
+  /**
+   * After a durable position: the advance (or tick) happened, so a failed unlink must not reject
+   * it (a retried advance would skip entries). The file stays, counted in diskUsage(), is retried
+   * at the next durable position, and close() rejects if it still cannot be removed.
+   */
+  private async disposePassed(): Promise<void> {
+    if (this.hasPassed()) await this.unlinkPassed().catch(() => undefined);
+  }
+
+  /** Less than two segments of room under maxSize: a passed segment must go now, not at the tick. */
+  private nearlyFull(): boolean {
+    const { maxSize, maxSegmentSize } = this.config;
+    return this.ledger.reservedUsage + 2 * maxSegmentSize > maxSize;
+  }
+
+  private async closePassedReaders(): Promise<void> {
+    for (const seg of this.ledger.segments) {
+      if (seg.id >= this.ledger.head.segment) break;
+      await this.walker.closeReader(seg.id);
+    }
   }
 
   /**

@@ -4,8 +4,8 @@ import { type QueueConfig } from './queue-config';
 /**
  * When the head reaches the position file. 'always': before the advance resolves. 'interval' and
  * 'never': every positionSyncEntries advanced entries and at every timer tick (synced there in
- * 'interval' mode). A move onto another segment, a purge and close are always durable at once:
- * the segments passed are unlinked only after that.
+ * 'interval' mode). A purge, a roll and close are durable at once; a move onto another segment
+ * is not (HeadCommit keeps the passed segment until the next durable position).
  */
 export class HeadPosition {
   private advancedSinceWrite = 0;

@@ -8,8 +8,8 @@ import { PASSED_DIR, segmentFileName } from './segment-format';
  * (the kernel frees its cached pages and extents): more than reading it, and a drain that waited
  * for it at every segment crossing spent a third of its time there. So a passed segment leaves
  * the queue's directory at once by a rename into passed/ (well under a millisecond), and its
- * unlink is started then but not awaited: close() waits for the unlinks in flight (and retries a
- * failed one), and open() removes what a crash left in passed/ (every file there is behind a
+ * unlink is queued then but not awaited (one at a time, see unlink()): close() waits for the
+ * unlinks queued (and retries a failed one), and open() removes what a crash left in passed/ (every file there is behind a
  * durable position: a rename lost to a power loss puts the segment back where recovery unlinks
  * it as passed).
  */
@@ -17,6 +17,8 @@ export class SegmentDisposal {
   private readonly inFlight = new Set<Promise<void>>();
   /** Unlinks that failed: retried by settle(). */
   private failed: string[] = [];
+  /** The last unlink queued: the next one starts when it is done. */
+  private last: Promise<void> = Promise.resolve();
   private dirMade = false;
 
   constructor(private readonly config: QueueConfig) {}
@@ -75,14 +77,21 @@ export class SegmentDisposal {
     await this.settle();
   }
 
-  /** Starts an unlink now (called in the same turn, so it is under way when dispose resolves). */
+  /**
+   * Queues an unlink behind the ones in flight: one at a time, so a batch of passed segments
+   * (disposed of together after one durable position) does not fill the thread pool with
+   * unlinks of 4-6 ms each while the drain's reads ahead wait behind them.
+   */
   private unlink(path: string): void {
-    const done = this.config.fs.unlink(path).then(
-      () => undefined,
-      (err: unknown) => {
-        if (!isErrno(err, 'ENOENT')) this.failed.push(path);
-      },
-    );
+    const done = this.last
+      .then(() => this.config.fs.unlink(path))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) this.failed.push(path);
+        },
+      );
+    this.last = done;
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }
