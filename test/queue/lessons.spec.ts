@@ -9,7 +9,10 @@ import {
 import { errno, FaultyFs, gateSegmentWrites, interceptSegmentWrites } from '../support/faulty-fs';
 import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
-/** "Lessons from the anchors" (ARCHITECTURE.md): each field bug of the Go queue, as a regression test. */
+/**
+ * Field bugs of the queue this one's design follows (InfluxDB 1.x's hinted-handoff queue, in Go),
+ * one regression test each; each test's name says what must hold instead.
+ */
 describe('lessons from the anchors', () => {
   const fx = new QueueFixture();
   beforeEach(() => fx.setup());
