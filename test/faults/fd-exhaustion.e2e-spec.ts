@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureBuilt, spawnRelay, type RelayProcess } from '../support/relay-process';
+import { exchange } from '../support/http-exchange';
 import { startInfluxd, type InfluxNode } from '../support/influxd';
 import { pointBatch, until } from '../support/until';
 
@@ -37,26 +38,6 @@ function openDescriptors(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** One request over `agent` (a single kept-alive connection): status and body. */
-function call(
-  agent: http.Agent,
-  url: string,
-  method = 'GET',
-  body?: string,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, timeout: 20_000 }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** A counter's sample for `labels` in a /metrics text (0 when absent). */
@@ -98,6 +79,9 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
   // One kept-alive connection for every request of the test, opened before the descriptors run
   // out: what a client already connected (a Telegraf, a collector) keeps using.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  /** One request over the single kept-alive connection. */
+  const call = (url: string, method = 'GET', body?: string) =>
+    exchange(url, method, body, { agent, timeoutMs: 20_000 });
 
   beforeAll(async () => {
     if (!lowerable) return;
@@ -140,8 +124,8 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     const pid = relay.child.pid!;
     const port = Number(new URL(relay.url).port);
     const write = (first: number, count: number) =>
-      call(agent, `${relay!.url}/write?db=fds`, 'POST', pointBatch('fds', first, count));
-    const metrics = async () => (await call(agent, `${relay!.url}/metrics`)).text;
+      call(`${relay!.url}/write?db=fds`, 'POST', pointBatch('fds', first, count));
+    const metrics = async () => (await call(`${relay!.url}/metrics`)).text;
 
     await b.stop();
     const per = 200;
@@ -172,8 +156,8 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
         else refusedBody ??= res.text;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const health = await call(agent, `${relay!.url}/health`);
-      const live = (await call(agent, `${relay!.url}/health/live`)).status;
+      const health = await call(`${relay!.url}/health`);
+      const live = (await call(`${relay!.url}/health/live`)).status;
       const reopen = (await metrics())
         .split('\n')
         .filter((l) => l.startsWith('hh_queue_reopen_total{node="b"'));
@@ -236,8 +220,7 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     for (let i = 0; i < 3; i++, sent += per) expect((await write(sent, per)).status).toBe(204);
     await b.start();
     const backlogOf = async (node: string) =>
-      JSON.parse((await call(agent, `${relay!.url}/hh/nodes/${node}`)).text).backlog
-        .entries as number;
+      JSON.parse((await call(`${relay!.url}/hh/nodes/${node}`)).text).backlog.entries as number;
     expect(await until(async () => (await backlogOf('b')) === 0)).toBe(true);
     expect(await until(async () => (await backlogOf('a')) === 0)).toBe(true);
     expect(await b.count('fds', 'm', 'v')).toBe(sent);
@@ -256,7 +239,7 @@ describe('descriptors exhausted (ulimit -n, idle connections, real relay, real i
     expect(appended).toBeGreaterThan(2);
     expect(replayed).toBeGreaterThan(0);
     expect(replayed).toBeLessThanOrEqual(2 * appended);
-    const healed = await call(agent, `${relay.url}/health`);
+    const healed = await call(`${relay.url}/health`);
     expect(healed.status).toBe(200);
     expect(healed.text).toContain('"disk":{"status":"up"}');
     // Logged once per change of state, not per attempt: each failure (a roll that could not

@@ -8,11 +8,11 @@
  * process exit, so a failing test never leaves an influxd running.
  */
 import { promises as fs, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChildServer } from './child-server';
 import { freePorts } from './free-ports';
+import { exchange } from './http-exchange';
 
 export interface StartInfluxdOptions {
   /** The influxd binary; default `$INFLUXD_BIN` or `influxd` on the PATH. */
@@ -191,7 +191,7 @@ class InfluxdProcess implements InfluxNode {
       const failed = this.process.problem('answering /ping');
       if (failed) throw this.process.error(failed);
       try {
-        const res = await request('GET', `${this.url}/ping`, undefined, 1000);
+        const res = await exchange(`${this.url}/ping`, 'GET', undefined, { timeoutMs: 1000 });
         if (res.status !== 204) {
           lastProblem = `/ping answered ${res.status}`;
         } else {
@@ -231,21 +231,21 @@ class InfluxdProcess implements InfluxNode {
   async query(q: string, db?: string): Promise<InfluxQueryResult[]> {
     const form = new URLSearchParams({ q });
     if (db !== undefined) form.set('db', db);
-    const res = await request('POST', `${this.url}/query`, Buffer.from(form.toString()), 30_000, {
-      'content-type': 'application/x-www-form-urlencoded',
+    const res = await exchange(`${this.url}/query`, 'POST', form.toString(), {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     let body: { results?: InfluxQueryResult[]; error?: string };
     try {
-      body = JSON.parse(res.body) as typeof body;
+      body = JSON.parse(res.text) as typeof body;
     } catch {
       throw new Error(
-        `influxd /query answered ${res.status} with non-JSON: ${res.body.slice(0, 200)}`,
+        `influxd /query answered ${res.status} with non-JSON: ${res.text.slice(0, 200)}`,
       );
     }
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     if (res.status !== 200 || error !== undefined) {
       throw new Error(
-        `influxd /query ${JSON.stringify(q)} failed (${res.status}): ${error ?? res.body}`,
+        `influxd /query ${JSON.stringify(q)} failed (${res.status}): ${error ?? res.text}`,
       );
     }
     return body.results ?? [];
@@ -258,9 +258,9 @@ class InfluxdProcess implements InfluxNode {
   async write(db: string, lines: string | readonly string[], precision = 'ns'): Promise<void> {
     const body = typeof lines === 'string' ? lines : lines.join('\n');
     const params = new URLSearchParams({ db, precision });
-    const res = await request('POST', `${this.url}/write?${params}`, Buffer.from(body), 30_000);
+    const res = await exchange(`${this.url}/write?${params}`, 'POST', body);
     if (res.status !== 204) {
-      throw new Error(`influxd /write answered ${res.status}: ${res.body.slice(0, 500)}`);
+      throw new Error(`influxd /write answered ${res.status}: ${res.text.slice(0, 500)}`);
     }
   }
 
@@ -293,29 +293,4 @@ function quoteIdentifier(name: string): string {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** One HTTP exchange without keep-alive, so no socket outlives a test. */
-function request(
-  method: string,
-  url: string,
-  body: Buffer | undefined,
-  timeoutMs: number,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, headers, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () =>
-      req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }

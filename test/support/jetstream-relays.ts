@@ -5,13 +5,13 @@
  * writes were acknowledged, so a test can check a node ends with every one of them, in order.
  */
 import { promises as fs } from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeStreamNames } from '../../src/modules/jetstream';
 import { NatsLink } from '../../src/modules/jetstream';
 import { startInfluxd, type InfluxNode } from './influxd';
 import { startNatsCluster, type NatsCluster, type NatsServer } from './nats-server';
+import { exchange } from './http-exchange';
 import { ensureBuilt, type RelayProcess } from './relay-process';
 
 export const DB = 'hh';
@@ -95,30 +95,7 @@ export interface NodesView {
   store?: { kind: 'disk' | 'jetstream'; nats?: 'connected' | 'reconnecting' | 'closed' };
 }
 
-export interface Exchange {
-  status: number;
-  text: string;
-}
-
-/** One HTTP exchange on a fresh connection (no socket outlives a killed relay). */
-export function exchange(
-  url: string,
-  method = 'GET',
-  body?: string,
-  timeoutMs = 30_000,
-): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+export { exchange, type Exchange } from './http-exchange';
 
 export async function nodesOf(relay: RelayProcess): Promise<NodesView> {
   const res = await exchange(`${relay.url}/hh/nodes`);
