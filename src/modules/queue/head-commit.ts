@@ -45,9 +45,7 @@ export class HeadCommit {
     ledger.settle(cur);
     const crossed = cur.segment !== ledger.head.segment;
     const durable = forceDurable || (crossed && this.nearlyFull());
-    ledger.setHead(cur);
-    ledger.unreadEntries -= cur.dropEntries;
-    ledger.unreadBytes -= cur.dropBytes;
+    ledger.moveHead(cur);
     let due: boolean | null = null;
     try {
       // The head's append time, for backlog().oldest: known from the peek, or one more parse.
@@ -130,9 +128,7 @@ export class HeadCommit {
     if (cur.segment !== ledger.head.segment || this.position?.writeDueNow(moved)) return false;
     const headTime = nextTime ?? this.walker.entryTimeSync(cur);
     if (headTime === undefined) return false;
-    ledger.setHead(cur);
-    ledger.unreadEntries -= cur.dropEntries;
-    ledger.unreadBytes -= cur.dropBytes;
+    ledger.moveHead(cur);
     ledger.headTime = headTime;
     this.position?.writeDue(moved, false);
     ledger.lastModifiedMs = this.config.now();

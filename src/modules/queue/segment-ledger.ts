@@ -121,6 +121,13 @@ export class SegmentLedger {
     this.headVersion++;
   }
 
+  /** The head moves to `cur`, and the unread counts drop by what the cursor passed. */
+  moveHead(cur: Cursor): void {
+    this.setHead(cur);
+    this.unreadEntries -= cur.dropEntries;
+    this.unreadBytes -= cur.dropBytes;
+  }
+
   /** The head is at the end of the tail, nothing unread in it and no append pending for it. */
   tailIsRead(): boolean {
     return this.head.segment === this.tail().id && this.head.offset === this.tailReserved;
