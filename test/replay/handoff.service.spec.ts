@@ -156,6 +156,46 @@ describe('HandoffService', () => {
     expect(sink.lines()).toEqual(['old v=1', 'new v=2']);
   });
 
+  it('sends live while an empty queue is only being purged or peeked (nothing waits to be sent)', async () => {
+    // A purge or a peek of an empty queue that hangs (a slow disk, NATS gone mid-call) holds
+    // the replayer's lock; nothing is queued or in flight, so live writes need not queue behind it.
+    const { service } = await boot();
+    const queue = service.queueOf('n1');
+    let release!: () => void;
+    const hung = new Promise<void>((r) => (release = r));
+    const purge = queue.purgeOlderThan.bind(queue);
+    queue.purgeOlderThan = async (cutoff) => {
+      await hung;
+      return purge(cutoff);
+    };
+    const purging = service.purgeOldData();
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      expect(service.isBacklogged('n1')).toBe(false);
+    } finally {
+      release();
+      await purging;
+    }
+
+    let releasePeek!: () => void;
+    const peekHung = new Promise<void>((r) => (releasePeek = r));
+    const peek = queue.peekEntries.bind(queue);
+    let peeking = false;
+    queue.peekEntries = async (...args) => {
+      peeking = true;
+      await peekHung;
+      return peek(...args);
+    };
+    const replaying = service.replayNow('n1');
+    try {
+      await eventually(() => peeking);
+      expect(service.isBacklogged('n1')).toBe(false);
+    } finally {
+      releasePeek();
+      await replaying;
+    }
+  });
+
   it('runs the purge cron job on schedule while retries keep failing', async () => {
     await sink.stop();
     const { service, registry } = await boot({ purgeCron: '* * * * * *', maxAgeMs: 1 });

@@ -146,9 +146,14 @@ export class HandoffService
     return this.lifecycle.entries.has(id);
   }
 
+  /**
+   * Entries wait in the node's queue, or a batch is on its way to it: a live write now could
+   * land before them. A purge or a read of an empty queue (which can hang on a slow disk or a
+   * NATS outage) holds nothing a live write could overtake.
+   */
   isBacklogged(id: string): boolean {
     const entry = this.lifecycle.get(id);
-    return this.scheduler.hasBacklog(entry) || entry.replayer.isBusy();
+    return this.scheduler.hasBacklog(entry) || entry.replayer.isSending();
   }
 
   /** Durably appends to the node's queue (behind its backlog) and arms its retry loop. */

@@ -219,6 +219,11 @@ export class WriteReplayer {
     return this.lock.busy() || this.inFlight;
   }
 
+  /** True while a batch is on its way to the node (not while a purge or an empty read runs). */
+  isSending(): boolean {
+    return this.inFlight;
+  }
+
   lastError(): string | undefined {
     return this.outcomes.lastError();
   }
