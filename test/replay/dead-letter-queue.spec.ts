@@ -45,6 +45,23 @@ describe('DeadLetterQueue requeue', () => {
     expect(dlq.count()).toBe(0);
   });
 
+  it('hands out dead letters from read() that keep their bytes after a requeue and later reads', async () => {
+    const dlq = await opened(
+      new DeadLetterQueue(path.join(dir, 'node'), { fsync: 'never', maxSegmentSize: 1024 * 1024 }),
+    );
+    // Letters spanning many read windows, so the queue reads into windows again once passed.
+    const letter = (i: number) => Buffer.alloc(200 * 1024, 97 + (i % 26));
+    for (let i = 0; i < 12; i++) await dlq.add(letter(i), 1, 'HTTP 400');
+    const kept = await dlq.read(2);
+    const big = await opened(new DiskBackedQueue(path.join(dir, 'big')));
+    await expect(dlq.requeue(big)).resolves.toBe(12);
+    for (let i = 12; i < 24; i++) await dlq.add(letter(i), 1, 'HTTP 400');
+    expect((await dlq.read(12)).map((d) => d.payload[0])).toEqual(
+      Array.from({ length: 12 }, (_, k) => 97 + ((12 + k) % 26)),
+    );
+    expect(kept.map((d) => d.payload.equals(letter(kept.indexOf(d))))).toEqual([true, true]);
+  });
+
   /** Records the envelope cannot decode, stored between good letters 'a' and 'b'. */
   const DAMAGED = [
     Buffer.from('not an envelope at all'),

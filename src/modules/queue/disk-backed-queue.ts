@@ -264,7 +264,8 @@ export class DiskBackedQueue {
    *
    * The payloads are views of the read windows, not copies (copying was a tenth of a drain of
    * 1 KiB entries): read-only, since writing into one changes what a later peek of the same
-   * entries returns. A window stays in memory while one of its payloads is kept.
+   * entries returns, and valid until the queue advances past them (or is purged, reopened or
+   * closed), when their window is read into again. Copy one (`Buffer.from`) to keep it longer.
    */
   peek(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<Buffer[]> {
     return this.readHead(maxBytes, maxEntries, null, skip);
@@ -449,6 +450,8 @@ export class DiskBackedQueue {
   /** Fresh parts for an open: nothing of the last one's state carries over. */
   private resetState(): void {
     this.ledger = new SegmentLedger();
+    // The new head may be behind the last one (a reopen resumes the durable position).
+    this.windows.forgetHeld();
     this.walker = new RecordWalker(this.config, this.ledger, this.windows);
     this.heads = new HeadCommit(this.config, this.ledger, this.walker, this.disposal);
     this.writer = new TailWriter(this.config, this.ledger, this.batchBuffers, () => {

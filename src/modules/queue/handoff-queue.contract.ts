@@ -48,7 +48,9 @@ export interface HandoffQueue {
   /**
    * Entries from the head (or `skip` entries past it), up to `maxBytes` of payload and
    * `maxEntries` entries, at least one when there is one, without moving the head. The payloads
-   * are read-only: the disk store hands out views of its read buffers, not copies.
+   * are read-only and valid until the queue advances past them (or is purged, reopened or
+   * closed): the disk store hands out views of its read buffers, not copies, and reads into
+   * them again after that. Copy a payload (`Buffer.from`) to keep it longer.
    */
   peek(maxBytes: number, maxEntries?: number, skip?: number): Promise<Buffer[]>;
   /** peek() with each entry's append time. */

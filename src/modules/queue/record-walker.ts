@@ -64,13 +64,16 @@ export class RecordWalker {
     private readonly config: QueueConfig,
     private readonly ledger: SegmentLedger,
     private readonly windows: WindowPool,
-  ) {}
+  ) {
+    // Payloads handed out are valid until the head passes them: windows are reused after that.
+    windows.followHead(() => this.ledger.head);
+  }
 
   /**
    * The entries `skip` past the head (at least one when there is one, however large), up to
    * `maxBytes` of payload and `maxEntries` entries. Records lying in a reader's window are parsed
-   * without a promise each; payloads are views of the windows they lie in, which are then never
-   * read into again (see SegmentReader.sharedPayload). The walk is remembered for advance().
+   * without a promise each; payloads are views of the windows they lie in, which are read into
+   * again only once the head passed them (see WindowPool). The walk is remembered for advance().
    */
   async take(
     maxBytes: number,

@@ -72,14 +72,14 @@ interface ReadAhead {
 
 /**
  * Reads the records of one segment file through a bounded window (three buffers: the window and
- * the two reads ahead filling behind it, so reads overlap parsing), reused from read to read
- * unless a payload of it was handed out.
+ * the two reads ahead filling behind it, so reads overlap parsing), reused from read to read.
+ * A window a payload was handed out of goes to the pool's held windows when the reader moves on,
+ * and is read into again only once the queue's head passed that payload.
  *
  * tryRecord() parses synchronously when the record lies whole in the window: the read loop of the
  * queue makes no promise per record. What it finds is left in this reader's fields; payloadView()
- * is only valid until the window moves, sharedPayload() for good (the window is then never read
- * into again). readAt() is the plain API for offline tools: a result object with a payload of its
- * own.
+ * is only valid until the window moves, sharedPayload() until the head passes the entry.
+ * readAt() is the plain API for offline tools: a result object with a payload of its own.
  *
  * `limit` is how many bytes of the file may be read: the written size of a segment still being
  * appended to, so a reader never sees a record that is only half written.
@@ -90,8 +90,10 @@ export class SegmentReader {
   private winFrom = 0;
   private winEnd = 0;
   private winStart = 0;
-  /** A payload view of the window was handed out: the buffer is never read into again. */
+  /** A payload view of the window was handed out: it is read into again only once the head passed it. */
   private winShared = false;
+  /** File offset just past the last payload handed out of the window. */
+  private winMark = 0;
   /** Window-sized buffers free for the next read. */
   private spares: Buffer[] = [];
   /** Reads ahead of the window, in file order, each starting where the one before ends. */
@@ -236,14 +238,14 @@ export class SegmentReader {
   }
 
   /**
-   * The payload of the entry just parsed as a view that stays valid: the window is marked handed
-   * out and is never reused for another read (a fresh buffer takes its place), so it lives as long
-   * as the caller keeps one of its payloads, and is the garbage collector's once none is kept.
-   * Copying payloads out of reused windows was a tenth of a drain of 1 KiB entries; a fresh
-   * window per read cost less in the bench (1 KiB entries drained ~20 % faster).
+   * The payload of the entry just parsed as a view that stays valid until the queue's head passes
+   * the entry: the window is marked handed out up to it, and when the reader moves on the pool
+   * holds it until then (see WindowPool). Copying payloads out was a tenth of a drain of 1 KiB
+   * entries; a fresh window per read instead made the kernel fault in new memory at every read.
    */
   sharedPayload(): Buffer {
     this.winShared = true;
+    if (this.next > this.winMark) this.winMark = this.next;
     return this.payloadView();
   }
 
@@ -277,8 +279,8 @@ export class SegmentReader {
 
   /** Forgets the window: used after the file was truncated underneath it. */
   reset(): void {
+    this.retireWindow();
     this.win = Buffer.alloc(0);
-    this.winShared = false;
     this.winFrom = this.winEnd = this.winStart = 0;
     this.gen++;
     for (const a of this.aheads) a.stale = true;
@@ -294,11 +296,25 @@ export class SegmentReader {
     await this.idle();
     const standard = CARRY_SIZE + this.chunkSize;
     const bufs = new Set([...this.spares, ...this.aheads.map((a) => a.buf)]);
-    if (!this.winShared) bufs.add(this.win);
     this.aheads = [];
     this.spares = [];
     this.reset();
     for (const b of bufs) if (b && b.length === standard) this.pool?.give(b);
+  }
+
+  /**
+   * The window is left: back among the spares, or, when payloads were handed out of it, held by
+   * the pool until the head passed them (without a pool, the garbage collector's).
+   */
+  private retireWindow(): void {
+    const win = this.win;
+    const shared = this.winShared;
+    const mark = this.winMark;
+    this.winShared = false;
+    this.winMark = 0;
+    if (win.length !== CARRY_SIZE + this.chunkSize) return;
+    if (!shared) this.spares.push(win);
+    else this.pool?.hold(win, this.segment, mark);
   }
 
   // ---------------------------------------------------------------- windows
@@ -398,10 +414,7 @@ export class SegmentReader {
   }
 
   private setWindow(buf: Buffer, from: number, end: number, start: number): void {
-    if (this.win !== buf && !this.winShared && this.win.length === CARRY_SIZE + this.chunkSize) {
-      this.spares.push(this.win);
-    }
-    if (this.win !== buf) this.winShared = false;
+    if (this.win !== buf) this.retireWindow();
     this.win = buf;
     this.winFrom = from;
     this.winEnd = end;

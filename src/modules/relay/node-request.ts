@@ -77,6 +77,9 @@ export function requestNode(req: NodeRequest): Promise<NodeAnswer> {
             body: bytes.toString('utf8'),
             bytes,
           });
+          // The node answered before taking the whole body (a 413): the rest is not sent. It may
+          // be a view of a queue window, read into again once the caller advances past it.
+          if (!request.writableFinished) request.destroy();
         });
         res.on('error', (err) => finish(err));
         res.on('aborted', () => finish(new Error('node closed the connection mid-answer')));

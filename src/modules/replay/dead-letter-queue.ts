@@ -127,7 +127,8 @@ export class DeadLetterQueue {
     if (limit <= 0 || this.count() === 0) return out;
     // At most `limit` records are held in memory; listing is an operator action, not a hot path.
     const records = await this.queue.peek(Number.MAX_SAFE_INTEGER, Math.min(limit, this.count()));
-    for (const r of records) out.push(decodeDeadLetter(r));
+    // Copies: a peeked payload is valid only until the queue advances past it (a requeue may).
+    for (const r of records) out.push(decodeDeadLetter(Buffer.from(r)));
     return out;
   }
 

@@ -12,6 +12,9 @@ import type { PartitionedEntry } from './replay-lanes';
  * - throw anything else (`TransientWriteError` or any Error): keep and retry with back-off;
  * - either error may carry `delivered`: how many entries at the front of the batch the node
  *   took before the failure, so the replayer advances past exactly those.
+ *
+ * `entries` are views of the queue's read buffers, valid until `send` settles (the replayer then
+ * advances past them and the buffers are read into again): copy one (`Buffer.from`) to keep it.
  */
 export interface NodeClient {
   send(nodeId: string, entries: Buffer[]): Promise<void>;
