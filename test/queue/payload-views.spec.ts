@@ -72,9 +72,9 @@ describe('DiskBackedQueue payloads as views of the read windows', () => {
   });
 
   it('reads into a window again once the head passed its payloads (the drain reuses its memory)', async () => {
-    // 8 MiB of 1 KiB entries: 16 windows' worth, read through a handful of reused buffers.
+    // 16 MiB of 1 KiB entries: 16 windows' worth, read through a handful of reused buffers.
     const q = await fx.open({ maxSegmentSize: 4 * 1024 * 1024, fsync: 'never' });
-    const total = 8 * 1024;
+    const total = 16 * 1024;
     for (let i = 0; i < total; i += 256) {
       await Promise.all(Array.from({ length: 256 }, (_, k) => q.append(entry(i + k, 1024))));
     }
@@ -91,7 +91,7 @@ describe('DiskBackedQueue payloads as views of the read windows', () => {
       head += batch.length;
     }
     expect(head).toBe(total);
-    // Never reused, every window read would be a buffer of its own: 8 MiB / 512 KiB = 16+.
+    // Never reused, every window read would be a buffer of its own: 16 MiB / 1 MiB = 16+.
     expect(windows.size).toBeLessThanOrEqual(8);
   });
 

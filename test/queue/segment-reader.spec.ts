@@ -60,7 +60,9 @@ describe('SegmentReader windows', () => {
 
   it('moves onto a finished read ahead without a promise, carrying records cut by the window end', async () => {
     // 300 KiB records: larger than the old 64 KiB carry room, so most are cut by a window end.
-    const sizes = Array.from({ length: 12 }, (_, i) => 300 * 1024 + i * 7);
+    // Enough of them to fill several windows whatever the window size.
+    const count = Math.ceil((5 * READ_CHUNK_SIZE) / (300 * 1024));
+    const sizes = Array.from({ length: count }, (_, i) => 300 * 1024 + i * 7);
     const { path, size } = await segmentOf(sizes);
     const fh = await open(path, 'r');
     const reader = new SegmentReader(fh, 1);
@@ -109,10 +111,10 @@ describe('SegmentReader windows', () => {
   });
 
   it('finds the next whole record after damage that spans a window boundary', async () => {
-    const sizes = Array.from({ length: 600 }, () => 1024);
-    const { path, size } = await segmentOf(sizes);
     const record = 24 + 1024;
-    // Zero 3 records around the first window end (256 KiB).
+    const sizes = Array.from({ length: Math.ceil((2 * READ_CHUNK_SIZE) / record) }, () => 1024);
+    const { path, size } = await segmentOf(sizes);
+    // Zero 3 records around the first window end.
     const from = Math.floor(READ_CHUNK_SIZE / record) * record;
     const fh = await open(path, 'r+');
     await fh.write(Buffer.alloc(3 * record), 0, 3 * record, from - record);

@@ -13,17 +13,19 @@ import { type WindowPool } from './window-pool';
 
 /**
  * Bounded reads: memory stays flat however large the backlog (three windows per open reader).
- * 512 KiB: each read call costs the main thread 10-20 us here (the hand-off to the thread pool);
- * 256 KiB windows drained ~10 % slower, 1 MiB ones no faster.
+ * Each read call costs the main thread tens of microseconds (the hand-off to the thread pool and
+ * back). 1 MiB: once windows were reused, 1 MiB reads drained 64 KiB entries ~15 % faster than
+ * 512 KiB ones (bench, 1 GiB); 2 MiB were no faster and cost more memory.
  */
-export const READ_CHUNK_SIZE = 512 * 1024;
+export const READ_CHUNK_SIZE = 1024 * 1024;
 /**
  * Room in front of each window for the unread tail of the previous one: a record cut by the end
  * of a window is completed by copying its start in front of the read-ahead, not by reading again.
- * As large as a window: with 64 KiB, a 256 KiB write body (a Telegraf batch) cut by a window's
- * end dropped the reads ahead and read again, and those entries drained at half the speed.
+ * With 64 KiB, a 256 KiB write body (a Telegraf batch) cut by a window's end dropped the reads
+ * ahead and read again, and those entries drained at half the speed. A record larger than this
+ * cut by a window's end is read again from its start (1 MiB of carry room drained no faster).
  */
-const CARRY_SIZE = READ_CHUNK_SIZE;
+const CARRY_SIZE = 512 * 1024;
 /** Loads loadWhole() makes for one record before it gives up (see there). */
 const MAX_LOADS_PER_RECORD = 8;
 /** Reads in flight ahead of a reader's window (see readAhead). */

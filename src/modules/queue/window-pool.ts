@@ -30,7 +30,7 @@ export class WindowPool {
 
   constructor(
     private readonly keep = 6,
-    private readonly maxHeld = 32,
+    private readonly maxHeld = 16,
   ) {}
 
   /** The queue's head, asked before each take (a new open brings a new head). */
