@@ -61,6 +61,18 @@ describe('DiskBackedQueue peek with skip', () => {
     expect(later).toEqual(all.slice(4, 6));
   });
 
+  it('gives a batch of more tiny entries than a call takes arguments, with their append times', async () => {
+    // A replay batch of 4 MiB of 2-byte lines: 250 000 entries in one peekEntries.
+    const q = await fx.open({ fsync: 'never', maxSegmentSize: 64 * 1024 * 1024 });
+    const n = 250_000;
+    for (let i = 0; i < n; i += 5000) {
+      await Promise.all(Array.from({ length: 5000 }, () => q.append(buf('x\n'))));
+    }
+    const batch = await q.peekEntries(4 * 1024 * 1024);
+    expect(batch.length).toBe(n);
+    expect(batch.every((e) => e.appendedAt > 0 && e.payload.length === 2)).toBe(true);
+  });
+
   it('returns [] with skip at or past the backlog, and moves nothing', async () => {
     const { q } = await filled(5);
     const before = { backlog: q.backlog(), position: q.position() };

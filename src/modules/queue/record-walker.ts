@@ -1,7 +1,7 @@
 import { copyToCorrupt } from './corrupt-copy';
 import { type QueueConfig } from './queue-config';
 import { type QueueFileHandle } from './queue-fs';
-import { moveOver, type Cursor, type SegmentLedger } from './segment-ledger';
+import { moveOver, setCursor, type Cursor, type SegmentLedger } from './segment-ledger';
 import { READ_CHUNK_SIZE, RecordStatus, SegmentReader } from './segment-reader';
 import { type WindowPool } from './window-pool';
 
@@ -94,13 +94,16 @@ export class RecordWalker {
       }
       t = { cur: walk.cur, nextTime: walk.nextTime, out: [], times: [], bytes: 0, done: false };
     }
+    // One cursor to go back to, overwritten per entry (a copy per entry was garbage per entry).
+    const before = { ...t.cur };
     while (!t.done && t.out.length < maxEntries) {
-      const before = { ...t.cur };
+      setCursor(before, t.cur);
       let reader = this.stepSync(t.cur);
       if (reader === undefined) reader = await this.step(t.cur);
       this.addTaken(t, reader, before, maxBytes);
     }
-    if (times) times.push(...t.times);
+    // (Not push(...t.times): a batch of tiny entries may hold more than a call takes arguments.)
+    if (times) for (const at of t.times) times.push(at);
     this.rememberWalk({ count: skip + t.out.length, cursor: t.cur, nextTime: t.nextTime });
     await this.trimReaders(t.cur.segment);
     return t.out;
@@ -120,7 +123,7 @@ export class RecordWalker {
     const length = reader ? reader.header.length : 0;
     if (!reader || (t.out.length > 0 && t.bytes + length > maxBytes)) {
       t.nextTime = reader ? reader.header.appendedAt : null;
-      Object.assign(t.cur, before);
+      setCursor(t.cur, before);
       t.done = true;
       return;
     }
@@ -150,12 +153,13 @@ export class RecordWalker {
       bytes: 0,
       done: false,
     };
+    const before = { ...t.cur };
     while (!t.done && t.out.length < last.maxEntries) {
-      const before = { ...t.cur };
+      setCursor(before, t.cur);
       const reader = this.stepSync(t.cur);
       if (reader === undefined) break;
       if (reader === null) {
-        Object.assign(t.cur, before);
+        setCursor(t.cur, before);
         break;
       }
       this.addTaken(t, reader, before, last.maxBytes);

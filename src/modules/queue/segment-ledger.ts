@@ -39,6 +39,16 @@ export function isAhead(a: Head, b: Head): boolean {
   return a.segment > b.segment || (a.segment === b.segment && a.offset > b.offset);
 }
 
+/** Makes `to` the same walk as `from`, field by field (no new object on the read loop). */
+export function setCursor(to: Cursor, from: Cursor): void {
+  to.segment = from.segment;
+  to.offset = from.offset;
+  to.consumedEntries = from.consumedEntries;
+  to.consumedBytes = from.consumedBytes;
+  to.dropEntries = from.dropEntries;
+  to.dropBytes = from.dropBytes;
+}
+
 /** Moves `cur` past the entry `reader` just parsed. */
 export function moveOver(cur: Cursor, reader: SegmentReader): void {
   const length = reader.header.length;

@@ -345,7 +345,7 @@ function groupEntries(entries: RelayEntry[]): (WriteEnvelope[] | StatementEnvelo
   const groups: (WriteEnvelope[] | StatementEnvelope)[] = [];
   let writes: WriteEnvelope[] = [];
   const flush = () => {
-    groups.push(...groupByTarget(writes));
+    for (const group of groupByTarget(writes)) groups.push(group);
     writes = [];
   };
   for (const entry of entries) {
