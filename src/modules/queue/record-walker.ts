@@ -97,6 +97,8 @@ export class RecordWalker {
     // One cursor to go back to, overwritten per entry (a copy per entry was garbage per entry).
     const before = { ...t.cur };
     while (!t.done && t.out.length < maxEntries) {
+      this.takeRun(t, maxBytes, maxEntries);
+      if (t.out.length >= maxEntries) break;
       setCursor(before, t.cur);
       let reader = this.stepSync(t.cur);
       if (reader === undefined) reader = await this.step(t.cur);
@@ -107,6 +109,31 @@ export class RecordWalker {
     this.rememberWalk({ count: skip + t.out.length, cursor: t.cur, nextTime: t.nextTime });
     await this.trimReaders(t.cur.segment);
     return t.out;
+  }
+
+  /**
+   * The read loop's fast lane: takes the entries that lie whole in the window of the reader at
+   * `t.cur`, one segment lookup for all of them. It stops, taking nothing more, at whatever
+   * needs the general step (a read, the window's or segment's end, a seal, damage or a known
+   * corrupt region) and before an entry past the budget, whose step ends the take.
+   */
+  private takeRun(t: TakeWalk, maxBytes: number, maxEntries: number): void {
+    const cur = t.cur;
+    const seg = this.ledger.segments[this.ledger.segmentIndex(cur.segment)];
+    if (!seg || !seg.created || this.ledger.corruptSkips.has(seg.id)) return;
+    const reader = this.readers.get(seg.id)?.reader;
+    if (!reader) return;
+    const limit = seg.size;
+    while (t.out.length < maxEntries) {
+      if (reader.tryRecord(cur.offset, limit) !== RecordStatus.Entry) return;
+      const length = reader.header.length;
+      if (t.out.length > 0 && t.bytes + length > maxBytes) return;
+      t.out.push(reader.sharedPayload());
+      t.times.push(reader.header.appendedAt);
+      t.bytes += length;
+      t.nextTime = null;
+      moveOver(cur, reader);
+    }
   }
 
   /**
@@ -155,6 +182,8 @@ export class RecordWalker {
     };
     const before = { ...t.cur };
     while (!t.done && t.out.length < last.maxEntries) {
+      this.takeRun(t, last.maxBytes, last.maxEntries);
+      if (t.out.length >= last.maxEntries) break;
       setCursor(before, t.cur);
       const reader = this.stepSync(t.cur);
       if (reader === undefined) break;
