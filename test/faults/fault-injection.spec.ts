@@ -35,6 +35,8 @@ interface Outcome {
   acknowledged: string[];
   consumed: string[];
   faults: number;
+  /** Files the queue left open once closed (handles it lost track of in a fault). */
+  leftOpen: string[];
 }
 
 /** The workload, with `fault` deciding each call; heals after every error. */
@@ -107,7 +109,7 @@ async function workload(
     consumed.push(...rest);
   }
   await q.close();
-  return { acknowledged, consumed, faults };
+  return { acknowledged, consumed, faults, leftOpen: fs.openFiles() };
 }
 
 describe('fault injection at every step (append, roll, advance, open)', () => {
@@ -128,6 +130,7 @@ describe('fault injection at every step (append, roll, advance, open)', () => {
         const counting = new FaultyFs();
         const dry = await workload(freshDir(), fsync, counting, () => undefined);
         expect(dry.consumed).toEqual(dry.acknowledged);
+        expect(dry.leftOpen).toEqual([]);
         const calls = counting.log.filter((l) => l.startsWith(`${fault.op} `)).length;
         expect(calls).toBeGreaterThan(0);
         const step = Math.max(1, Math.floor(calls / MAX_POINTS));
@@ -143,6 +146,7 @@ describe('fault injection at every step (append, roll, advance, open)', () => {
           const acked = new Set(out.acknowledged);
           expect(out.consumed.filter((w) => acked.has(w))).toEqual(out.acknowledged);
           expect(new Set(out.consumed).size).toBe(out.consumed.length);
+          expect(out.leftOpen).toEqual([]);
         }
         expect(injected).toBeGreaterThan(0);
       },

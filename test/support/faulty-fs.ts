@@ -25,6 +25,14 @@ export class FaultyFs implements QueueFileSystem {
   logReads = false;
   /** With logReads, each read's file, position and length, in the order they were issued. */
   readonly reads: { file: string; position: number; length: number }[] = [];
+  /** Handles opened and not closed yet, by an id of their own: what a closed queue leaked. */
+  private readonly openHandles = new Map<number, string>();
+  private handleIds = 0;
+
+  /** The files of the handles still open (once per handle). */
+  openFiles(): string[] {
+    return [...this.openHandles.values()].sort();
+  }
 
   private check(op: FaultOp, path: string): void {
     const file = basename(path);
@@ -36,6 +44,8 @@ export class FaultyFs implements QueueFileSystem {
   async open(path: string, flags: string): Promise<QueueFileHandle> {
     this.check('open', path);
     const fh = await nodeQueueFileSystem.open(path, flags);
+    const id = this.handleIds++;
+    this.openHandles.set(id, basename(path));
     return {
       read: (b, o, l, p) => {
         if (this.logReads) {
@@ -61,7 +71,10 @@ export class FaultyFs implements QueueFileSystem {
         return fh.truncate(len);
       },
       stat: () => fh.stat(),
-      close: () => fh.close(),
+      close: async () => {
+        this.openHandles.delete(id);
+        return fh.close();
+      },
     };
   }
 
