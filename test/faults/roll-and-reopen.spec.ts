@@ -1,5 +1,5 @@
 import type { FsyncPolicy } from '../../src/config/defaults';
-import { DiskBackedQueue, type SegmentRange } from '../../src/modules/queue';
+import { type SegmentRange } from '../../src/modules/queue';
 import { segmentFileName } from '../../src/modules/queue/segment-format';
 import { verify } from '../../src/cli/verify-command';
 import { buf, drain, QueueFixture } from '../queue/queue-test-helpers';
@@ -14,13 +14,18 @@ describe('a failed roll and an append during a reopen', () => {
   afterEach(() => fx.teardown());
 
   const open = async (fs: FaultyFs, fsync: FsyncPolicy, missing: SegmentRange[][]) => {
-    const q = new DiskBackedQueue(fx.path('q'), {
-      fs,
-      fsync,
-      fsyncIntervalMs: 5,
-      maxSegmentSize: 200,
-      onMissingSegments: (m) => missing.push(m),
-    });
+    // Made through the fixture, which closes it after the test (a test that fails part-way, or
+    // ends with the queue open, left its descriptors to the garbage collector).
+    const q = fx.create(
+      {
+        fs,
+        fsync,
+        fsyncIntervalMs: 5,
+        maxSegmentSize: 200,
+        onMissingSegments: (m) => missing.push(m),
+      },
+      'q',
+    );
     await q.open();
     return q;
   };
