@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseSize } from '../src/config/parse-sizes';
 import { DiskBackedQueue, type DiskBackedQueueOptions } from '../src/modules/queue';
+import { READ_CHUNK_SIZE } from '../src/modules/queue/segment-reader';
 import { formatBytes, msSince, printTable, type BenchRow } from './bench-table';
 
 const execFileAsync = promisify(execFile);
@@ -45,7 +46,7 @@ const ALWAYS_APPENDERS = 64;
 /** The plain-fs baselines write in chunks of this size. */
 const WRITE_CHUNK = 64 * KiB;
 /** The plain sequential read (of the segment files) uses the queue reader's window size. */
-const READ_CHUNK = 512 * KiB;
+const READ_CHUNK = READ_CHUNK_SIZE;
 /** Bytes per peek() in the batched drain: the replayer's default batch (HH_REPLAY_BATCH_BYTES). */
 const PEEK_BYTES = 1 * MiB;
 const SEGMENT_SIZE = 10 * MiB;
