@@ -264,8 +264,8 @@ export class DiskBackedQueue {
    *
    * The payloads are views of the read windows, not copies (copying was a tenth of a drain of
    * 1 KiB entries): read-only, since writing into one changes what a later peek of the same
-   * entries returns, and valid until the queue advances past them (or is purged, reopened or
-   * closed), when their window is read into again. Copy one (`Buffer.from`) to keep it longer.
+   * entries returns, and valid until `advance` past them is called (or a purge, reopen or
+   * close), from when their window may be read into again. Copy one (`Buffer.from`) to keep it.
    */
   peek(maxBytes: number, maxEntries = Infinity, skip = 0): Promise<Buffer[]> {
     return this.readHead(maxBytes, maxEntries, null, skip);

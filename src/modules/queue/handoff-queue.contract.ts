@@ -48,9 +48,9 @@ export interface HandoffQueue {
   /**
    * Entries from the head (or `skip` entries past it), up to `maxBytes` of payload and
    * `maxEntries` entries, at least one when there is one, without moving the head. The payloads
-   * are read-only and valid until the queue advances past them (or is purged, reopened or
-   * closed): the disk store hands out views of its read buffers, not copies, and reads into
-   * them again after that. Copy a payload (`Buffer.from`) to keep it longer.
+   * are read-only and valid until `advance` past them is called (or a purge, reopen or close):
+   * the disk store hands out views of its read buffers, not copies, and may read into them again
+   * from then on, even before the advance resolves. Copy a payload (`Buffer.from`) to keep it.
    */
   peek(maxBytes: number, maxEntries?: number, skip?: number): Promise<Buffer[]>;
   /** peek() with each entry's append time. */
