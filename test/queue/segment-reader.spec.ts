@@ -5,6 +5,7 @@ import {
   RecordStatus,
   SegmentReader,
 } from '../../src/modules/queue/segment-reader';
+import { WindowPool } from '../../src/modules/queue/window-pool';
 import { QueueFixture } from './queue-test-helpers';
 
 /** Deterministic payload bytes, different for every entry. */
@@ -108,6 +109,25 @@ describe('SegmentReader windows', () => {
     // The first payload was read many windows ago: still its own bytes.
     expect(got[0].payload.equals(payload(0, 1024))).toBe(true);
     expect(got[1999].payload.equals(payload(1999, 1024))).toBe(true);
+  });
+
+  it('gives its buffers, the window among them, back to the pool when released', async () => {
+    const sizes = Array.from({ length: 50 }, () => 1024);
+    const { path, size } = await segmentOf(sizes);
+    const fh = await open(path, 'r');
+    const pool = new WindowPool();
+    const reader = new SegmentReader(fh, 1, READ_CHUNK_SIZE, pool);
+    let window: ArrayBufferLike;
+    try {
+      expect(await reader.nextRecord(0, size)).toBe(RecordStatus.Entry);
+      // A look at the payload (no payload handed out): the window is free to reuse at once.
+      window = reader.payloadView().buffer;
+      await reader.release();
+    } finally {
+      await fh.close();
+    }
+    const taken = Array.from({ length: 6 }, () => pool.take(window.byteLength).buffer);
+    expect(taken).toContain(window);
   });
 
   it('finds the next whole record after damage that spans a window boundary', async () => {

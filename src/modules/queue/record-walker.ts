@@ -35,6 +35,19 @@ interface TakeWalk {
   done: boolean;
 }
 
+/** An entry of `length` bytes would pass the take's budget (the first one is always taken). */
+function overBudget(t: TakeWalk, length: number, maxBytes: number): boolean {
+  return t.out.length > 0 && t.bytes + length > maxBytes;
+}
+
+/** Adds the entry `reader` just parsed to the take: its payload (a view), its append time. */
+function takeEntry(t: TakeWalk, reader: SegmentReader): void {
+  t.nextTime = null;
+  t.out.push(reader.sharedPayload());
+  t.times.push(reader.header.appendedAt);
+  t.bytes += reader.header.length;
+}
+
 /** Walks remembered at once: a pipelined replayer has two or three batches peeked ahead. */
 const MAX_PEEK_MEMOS = 8;
 
@@ -126,12 +139,8 @@ export class RecordWalker {
     const limit = seg.size;
     while (t.out.length < maxEntries) {
       if (reader.tryRecord(cur.offset, limit) !== RecordStatus.Entry) return;
-      const length = reader.header.length;
-      if (t.out.length > 0 && t.bytes + length > maxBytes) return;
-      t.out.push(reader.sharedPayload());
-      t.times.push(reader.header.appendedAt);
-      t.bytes += length;
-      t.nextTime = null;
+      if (overBudget(t, reader.header.length, maxBytes)) return;
+      takeEntry(t, reader);
       moveOver(cur, reader);
     }
   }
@@ -147,17 +156,13 @@ export class RecordWalker {
     before: Cursor,
     maxBytes: number,
   ): void {
-    const length = reader ? reader.header.length : 0;
-    if (!reader || (t.out.length > 0 && t.bytes + length > maxBytes)) {
+    if (!reader || overBudget(t, reader.header.length, maxBytes)) {
       t.nextTime = reader ? reader.header.appendedAt : null;
       setCursor(t.cur, before);
       t.done = true;
       return;
     }
-    t.nextTime = null;
-    t.out.push(reader.sharedPayload());
-    t.times.push(reader.header.appendedAt);
-    t.bytes += length;
+    takeEntry(t, reader);
   }
 
   /**

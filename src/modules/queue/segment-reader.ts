@@ -296,12 +296,13 @@ export class SegmentReader {
   /** Done with this reader: waits for a read in flight, then gives its buffers to the pool. */
   async release(): Promise<void> {
     await this.idle();
+    // First the window leaves: to the spares given below, or held by the pool for its payloads.
+    this.reset();
     const standard = CARRY_SIZE + this.chunkSize;
     const bufs = new Set([...this.spares, ...this.aheads.map((a) => a.buf)]);
     this.aheads = [];
     this.spares = [];
-    this.reset();
-    for (const b of bufs) if (b && b.length === standard) this.pool?.give(b);
+    for (const b of bufs) if (b.length === standard) this.pool?.give(b);
   }
 
   /**

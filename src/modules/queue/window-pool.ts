@@ -1,5 +1,5 @@
 /** Where the queue's head stands: a window is free once the head passed its payloads. */
-export interface HeadMark {
+interface HeadMark {
   segment: number;
   offset: number;
 }
@@ -60,11 +60,6 @@ export class WindowPool {
    */
   forgetHeld(): void {
     this.held = [];
-  }
-
-  /** Windows held: for tests of the bound. */
-  heldCount(): number {
-    return this.held.length;
   }
 
   private reclaim(): void {
