@@ -115,8 +115,9 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'hh-bench-js-relay-'));
   const nodes: InfluxNode[] = [];
   const relays: Relay[] = [];
-  const single = await startNatsServer();
-  const cluster = await startNatsCluster(3);
+  // Room for 2 nodes × (hints + dead letters) × HH_MAX_SIZE on each server.
+  const single = await startNatsServer({ maxFileStore: '4GB' });
+  const cluster = await startNatsCluster(3, { maxFileStore: '4GB' });
   try {
     const [a, b] = await Promise.all([startInfluxd(), startInfluxd()]);
     nodes.push(a, b);
@@ -125,9 +126,9 @@ async function main(): Promise<void> {
     const base = (id: string) => ({
       HH_NODES: `a=${a.url},b=${b.url}`,
       HH_DATA_DIR: path.join(work, id),
-      // Room for one phase's hand-offs; the single test server has 1 GB of file store for
-      // 2 nodes × (hints + dead letters) of this.
-      HH_MAX_SIZE: '200MiB',
+      // Room for one phase's hand-offs at each relay's own rate (on a quiet machine the disk
+      // relay and JetStream R1 filled 200 MiB within a 6 s phase and answered 503).
+      HH_MAX_SIZE: '512MiB',
       HH_RELAY_ID: id,
       HH_RETRY_MAX_INTERVAL: '200ms',
     });

@@ -47,6 +47,8 @@ export interface StartNatsOptions {
   startTimeoutMs?: number;
   /** The client port (one server only), e.g. one a relay was told before the server ran. */
   port?: number;
+  /** JetStream's file store per server (default `1GB`): streams reserve their max_bytes in it. */
+  maxFileStore?: string;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -151,7 +153,7 @@ class NatsServerProcess implements NatsServer {
       `server_name: ${this.name}\nhost: 127.0.0.1\nport: ${this.port}\n` +
       `http: 127.0.0.1:${this.httpPort}\n` +
       `jetstream {\n  store_dir: ${JSON.stringify(path.join(this.dir, 'js'))}\n` +
-      `  max_memory_store: 64MB\n  max_file_store: 1GB\n}\n` +
+      `  max_memory_store: 64MB\n  max_file_store: ${this.options.maxFileStore ?? '1GB'}\n}\n` +
       cluster +
       (this.options.extraConfig ?? '');
     await fs.writeFile(this.configPath, config);
