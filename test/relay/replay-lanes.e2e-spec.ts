@@ -101,6 +101,35 @@ describe('replay lanes against real InfluxDB', () => {
     expect(letters).toHaveLength(1);
   }, 120_000);
 
+  it('catches up a backlog of many read windows and segments, every point its own, to the same data', async () => {
+    // 5 MiB of writes with a new timestamp per point, in 1 MiB segments: the replay reads
+    // through many windows, each read into again once the head passed its payloads, and through
+    // several segments; a payload read over before its batch went out would miss or change points.
+    relay = await startRelay(
+      [
+        { id: 'a', url: a.url },
+        { id: 'b', url: b.url },
+      ],
+      { replayLanes: 4, replayBatchBytes: 1024 * 1024, maxSegmentSize: 1024 * 1024 },
+    );
+    await b.stop();
+    const writes = 60;
+    const perWrite = 2000;
+    for (let k = 0; k < writes; k++) {
+      const lines: string[] = [];
+      for (let i = 0; i < perWrite; i++) {
+        const at = k * perWrite + i;
+        lines.push(`m,host=h${at % 50} v=${at}.5,n=${k}i ${1_000_000 + at}000000`);
+      }
+      expect(await post('/write?db=d', `${lines.join('\n')}\n`)).toBe(204);
+    }
+    expect(relay.handoff.backlog('b').bytes).toBeGreaterThan(4 * 1024 * 1024);
+
+    await b.start();
+    await replayUntilEmpty();
+    expect(await differences('d')).toEqual({ differ: [], points: writes * perWrite });
+  }, 180_000);
+
   it('a node killed mid catch-up (SIGKILL) ends with the same data once it is back', async () => {
     relay = await startRelay(
       [
