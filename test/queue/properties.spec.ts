@@ -156,15 +156,41 @@ describe('DiskBackedQueue required properties', () => {
       return undefined;
     };
     const one = HEADER_SIZE + 3;
-    const q = await fx.open({
-      fs,
-      fsync: 'interval',
-      fsyncIntervalMs: 5,
-      maxSegmentSize: 2 * one + SEAL_SIZE,
+    // The tick runs when the test says: a real 5 ms interval on a loaded machine could tick
+    // between the appends too, and sync segment 1 once more while it was still the tail.
+    // Only setInterval is faked: the queue's I/O and every other timer stay real.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+      ],
     });
-    for (const e of ['one', 'two', 'thr']) await q.append(buf(e));
-    await sealedSynced;
-    expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(1);
+    try {
+      const q = await fx.open({
+        fs,
+        fsync: 'interval',
+        fsyncIntervalMs: 5,
+        maxSegmentSize: 2 * one + SEAL_SIZE,
+      });
+      for (const e of ['one', 'two', 'thr']) await q.append(buf(e));
+      expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(0);
+      jest.advanceTimersByTime(5);
+      await sealedSynced;
+      expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("'always': the position is durable before advance() resolves", async () => {
