@@ -5,6 +5,31 @@ import { buf, drain, peekAll, QueueFixture } from './queue-test-helpers';
 
 const count = (log: string[], line: string) => log.filter((l) => l === line).length;
 
+/**
+ * Fakes setInterval only, so the queue's 'interval' tick runs when the test advances the timers:
+ * a real 5 ms tick on a loaded machine can run between the steps a test counts syncs across.
+ * The queue's I/O and every other timer stay real. Undo with jest.useRealTimers().
+ */
+function fakeTheTick(): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'Date',
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+}
+
 describe('DiskBackedQueue required properties', () => {
   const fx = new QueueFixture();
   beforeEach(() => fx.setup());
@@ -156,26 +181,8 @@ describe('DiskBackedQueue required properties', () => {
       return undefined;
     };
     const one = HEADER_SIZE + 3;
-    // The tick runs when the test says: a real 5 ms interval on a loaded machine could tick
-    // between the appends too, and sync segment 1 once more while it was still the tail.
-    // Only setInterval is faked: the queue's I/O and every other timer stay real.
-    jest.useFakeTimers({
-      doNotFake: [
-        'Date',
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    // A tick between the appends would sync segment 1 once more while it was still the tail.
+    fakeTheTick();
     try {
       const q = await fx.open({
         fs,
@@ -211,13 +218,20 @@ describe('DiskBackedQueue required properties', () => {
       if (op === 'datasync' && file.endsWith('.seg')) synced();
       return undefined;
     };
-    const q = await fx.open({ fs, fsync: 'interval', fsyncIntervalMs: 5 });
-    fs.log.length = 0;
-    await Promise.all(Array.from({ length: 10 }, (_, i) => q.append(buf(`e${i}`))));
-    expect(count(fs.log, `writev ${segmentFileName(1)}`)).toBe(1);
-    expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(0);
-    await dataSynced;
-    expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(1);
+    // A tick while the write is in flight would sync before the appends resolve.
+    fakeTheTick();
+    try {
+      const q = await fx.open({ fs, fsync: 'interval', fsyncIntervalMs: 5 });
+      fs.log.length = 0;
+      await Promise.all(Array.from({ length: 10 }, (_, i) => q.append(buf(`e${i}`))));
+      expect(count(fs.log, `writev ${segmentFileName(1)}`)).toBe(1);
+      expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(0);
+      jest.advanceTimersByTime(5);
+      await dataSynced;
+      expect(count(fs.log, `datasync ${segmentFileName(1)}`)).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("'never': no fdatasync on the append path; close still makes data and position durable", async () => {
